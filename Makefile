@@ -1,0 +1,52 @@
+# Two commands for a newcomer:  `make book`  and  `make test`.
+# Both create the virtual environment .venv from requirements.txt when it is missing or stale.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Pin BLAS/OpenMP threads so timings and results are reproducible on shared machines.
+export OMP_NUM_THREADS ?= 2
+export MPLBACKEND ?= Agg
+export PYDEVD_DISABLE_FILE_VALIDATION = 1
+
+.PHONY: venv book book-clean test test-fast lab bench homework check-homework clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (set PYTHON=...)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+## Build the book into _build/html (executes every page; cached, so rebuilds re-run only changed pages).
+book: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . -W --keep-going
+
+book-clean:
+	rm -rf _build
+
+## Run the whole test suite (library, book build, homework grading, browser tests).
+test: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -n 2 --dist loadgroup
+
+## Library tests only: quick feedback while editing coursekit.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -m "not slow and not browser"
+
+## Open the book's pages in JupyterLab with live widgets.
+lab: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab book/
+
+## Benchmarks against scikit-learn (writes tables under bench/).
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+## Regenerate the student versions in homework/ from solutions/.
+homework: $(STAMP)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m coursekit release --all
+
+clean: book-clean
+	rm -rf .pytest_cache .hypothesis

@@ -1,0 +1,18 @@
+"""nbgrader configuration for the course (instructor side).
+
+solutions/ASSIGNMENT/ASSIGNMENT.ipynb  -- instructor versions (nbgrader's *source* directory)
+homework/ASSIGNMENT/ASSIGNMENT.ipynb   -- generated student versions (nbgrader's *release* directory)
+"""
+
+c = get_config()  # noqa: F821  (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.course_id = "gaussians-mixtures-em"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "homework"
+c.CourseDirectory.root = "."
+
+# Re-insert grade cells a student deleted instead of marking them "needs manual grade".
+c.OverwriteCells.add_missing_cells = True
+
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ExecutePreprocessor.timeout = 120

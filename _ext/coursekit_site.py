@@ -1,0 +1,89 @@
+"""Local Sphinx extension for the course book (registered in ``_config.yml``).
+
+Three small fixes to the stock Jupyter Book 1.x site, each covered by ``tests/browser``:
+
+* sphinx-thebe registers its inline configuration script twice, so every page logs
+  "Identifier 'THEBE_JS_URL' has already been declared"; keep only the first copy.
+* every book page starts with a short note telling the reader how to run it live
+  (``make lab``, or the launch button when the instructor configured one in ``_config.yml``).
+* ``coursekit-site.css`` styles that note and fixes colours the theme gets wrong in dark mode.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+STATIC = Path(__file__).parent / "static"
+
+__all__ = ["setup"]
+
+
+def _dedupe_scripts(context):
+    """Drop repeated ``<script>`` entries (same file and same inline body)."""
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, kept = set(), []
+    for script in scripts:
+        # The same inline script is registered once with filename None and once with "".
+        filename = getattr(script, "filename", script) or ""
+        attributes = getattr(script, "attributes", {}) or {}
+        key = (str(filename), tuple(sorted(attributes.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(script)
+    scripts[:] = kept
+
+
+def _launch_configured(app):
+    launch = (app.config.html_theme_options or {}).get("launch_buttons", {}) or {}
+    return any(str(launch.get(key, "")).strip() for key in ("jupyterhub_url", "binderhub_url", "colab_url"))
+
+
+def live_note_html(app):
+    """The note shown at the top of every page (HTML)."""
+    parts = [
+        '<div class="admonition note coursekit-live-note" role="note">',
+        '<p class="admonition-title">Run this page live</p>',
+        "<p>This is a static page: each widget shows its figure at the default values. "
+        "To move the controls, run the page in JupyterLab: in a clone of the repository, "
+        "<code class=\"docutils literal notranslate\">make lab</code> opens every chapter as a notebook, "
+        "then choose <em>Run &rarr; Run All Cells</em>.",
+    ]
+    if _launch_configured(app):
+        parts.append(
+            " Or use the launch button (the rocket icon at the top of the page) to open it on "
+            "your course's JupyterHub or Binder."
+        )
+    else:
+        parts.append(
+            " Instructors can add a launch button to every page by setting "
+            "<code class=\"docutils literal notranslate\">launch_buttons: jupyterhub_url</code> (or "
+            "<code class=\"docutils literal notranslate\">binderhub_url</code>) in "
+            "<code class=\"docutils literal notranslate\">_config.yml</code>."
+        )
+    parts.append("</p></div>\n")
+    return "".join(parts)
+
+
+def _on_page_context(app, pagename, templatename, context, doctree):
+    _dedupe_scripts(context)
+    # Only real pages built from a source file get the note (not search, genindex, redirects).
+    if doctree is not None and "body" in context and app.env and pagename in app.env.found_docs:
+        context["body"] = live_note_html(app) + context["body"]
+
+
+def _add_static(app):
+    path = str(STATIC)
+    if path not in app.config.html_static_path:
+        app.config.html_static_path.append(path)
+
+
+def setup(app):
+    app.connect("builder-inited", _add_static)
+    app.add_css_file("coursekit-site.css")
+    # Run after sphinx-thebe and the theme have filled the page context.
+    app.connect("html-page-context", _on_page_context, priority=900)
+    return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
+

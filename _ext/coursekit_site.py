@@ -6,12 +6,19 @@ Three small fixes to the stock Jupyter Book 1.x site, each covered by ``tests/br
   "Identifier 'THEBE_JS_URL' has already been declared"; keep only the first copy.
 * every book page starts with a short note telling the reader how to run it live
   (``make lab``, or the launch button when the instructor configured one in ``_config.yml``).
+* a figure printed by a code cell gets its alt text from the output's ``text/plain`` when that is a
+  description rather than a Python repr: a ``coursekit.widgets`` widget's text/plain is its title
+  plus how to run it live, so its static PNG is described.  Plain matplotlib figures (text/plain
+  ``<Figure size ...>``) need ``mystnb: image: alt:`` in the cell's metadata; the browser tests
+  fail on any image whose alt text is missing or just a file name.
 * ``coursekit-site.css`` styles that note and fixes colours the theme gets wrong in dark mode.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from docutils import nodes
 
 STATIC = Path(__file__).parent / "static"
 
@@ -34,6 +41,30 @@ def _dedupe_scripts(context):
         seen.add(key)
         kept.append(script)
     scripts[:] = kept
+
+
+def _is_python_repr(text):
+    return text.startswith("<") and text.endswith(">")
+
+
+def _alt_from_text_plain(app, doctree):
+    """Give cell-output images without alt text the output's text/plain description."""
+
+    def is_bundle(node):
+        return isinstance(node, nodes.container) and node.get("nb_element") == "mime_bundle"
+
+    for bundle in doctree.findall(is_bundle):
+        text, images = "", []
+        for child in bundle.children:
+            mime_type = child.get("mime_type", "")
+            if mime_type == "text/plain":
+                text = " ".join(child.astext().split())
+            elif mime_type.startswith("image/"):
+                images.extend(child.findall(nodes.image))
+        if text and not _is_python_repr(text):
+            for image in images:
+                if not image.get("alt"):
+                    image["alt"] = text
 
 
 def _launch_configured(app):
@@ -82,6 +113,7 @@ def _add_static(app):
 
 def setup(app):
     app.connect("builder-inited", _add_static)
+    app.connect("doctree-read", _alt_from_text_plain)
     app.add_css_file("coursekit-site.css")
     # Run after sphinx-thebe and the theme have filled the page context.
     app.connect("html-page-context", _on_page_context, priority=900)

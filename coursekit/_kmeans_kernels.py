@@ -1,0 +1,109 @@
+"""Compiled k-means kernel (numba): the assignment and accumulation steps fused in one pass.
+
+For each point the kernel finds the nearest centre, adds the point to that cluster's sum and
+count, and adds its squared distance to the objective, so the data are read once per
+iteration and nothing of size (n, k) is ever stored.  The readable NumPy version of the same
+step is ``coursekit.kmeans._numpy_step`` (``assign`` followed by the sums of ``update``).
+
+Parallelism and reproducibility
+    The rows are cut into a number of chunks that depends on n only (never on the thread
+    count); each chunk accumulates its own partial sums, which are then added in chunk order.
+    The result is therefore bit-for-bit the same whatever the number of threads.  The thread
+    count is numba's: ``numba.set_num_threads(t)`` or the ``NUMBA_NUM_THREADS`` variable.
+
+Compilation
+    ``cache=True`` stores the machine code in ``__pycache__`` on first use, so only the very
+    first call on a machine pays the JIT compile; later processes load it from disk.
+    ``fastmath`` lets LLVM vectorise the distance sums (inputs are validated finite, so the
+    no-NaN/no-inf assumptions hold).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+# Rows per chunk (at least) and the most chunks (bounds the (chunks, k, d) partial-sum buffer).
+_MIN_CHUNK_ROWS = 4096
+_MAX_CHUNKS = 256
+
+
+@njit(parallel=True, nogil=True, cache=True, fastmath=True)
+def _assign_accumulate(X, centers, labels, chunk_sums, chunk_counts, chunk_objective):  # pragma: no cover
+    n, d = X.shape
+    k = centers.shape[0]
+    n_chunks = chunk_objective.shape[0]
+    rows = (n + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        start = c * rows
+        stop = min(start + rows, n)
+        sums = chunk_sums[c]
+        counts = chunk_counts[c]
+        sums[:, :] = 0.0
+        counts[:] = 0.0
+        objective = 0.0
+        for i in range(start, stop):
+            # Start from centre 0 rather than +inf (fastmath assumes no infinities).
+            best = 0.0
+            for t in range(d):
+                diff = X[i, t] - centers[0, t]
+                best += diff * diff
+            label = 0
+            for j in range(1, k):
+                dist = 0.0
+                for t in range(d):
+                    diff = X[i, t] - centers[j, t]
+                    dist += diff * diff
+                if dist < best:
+                    best = dist
+                    label = j
+            labels[i] = label
+            counts[label] += 1.0
+            for t in range(d):
+                sums[label, t] += X[i, t]
+            objective += best
+        chunk_objective[c] = objective
+
+
+def _n_chunks(n):
+    return max(1, min(_MAX_CHUNKS, -(-n // _MIN_CHUNK_ROWS)))
+
+
+def lloyd_step(X, centers):
+    """One fused assignment pass.
+
+    Parameters
+    ----------
+    X : ndarray of float64, shape (n, d)
+    centers : ndarray of float64, shape (k, d)
+
+    Returns
+    -------
+    labels : ndarray of int64, shape (n,)
+        Nearest centre of each point (ties to the lowest index).
+    objective : float
+        Sum of the squared distances to the nearest centre.
+    sums : ndarray, shape (k, d)
+        Sum of the points of each cluster.
+    counts : ndarray, shape (k,)
+        Number of points of each cluster (as floats).
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    n, d = X.shape
+    k = centers.shape[0]
+    m = _n_chunks(n)
+    labels = np.empty(n, dtype=np.int64)
+    chunk_sums = np.empty((m, k, d))
+    chunk_counts = np.empty((m, k))
+    chunk_objective = np.empty(m)
+    _assign_accumulate(X, centers, labels, chunk_sums, chunk_counts, chunk_objective)
+    # Sequential sums over chunks in a fixed order: reproducible whatever the thread count.
+    sums = chunk_sums[0].copy()
+    counts = chunk_counts[0].copy()
+    objective = float(chunk_objective[0])
+    for c in range(1, m):
+        sums += chunk_sums[c]
+        counts += chunk_counts[c]
+        objective += float(chunk_objective[c])
+    return labels, objective, sums, counts

@@ -1,0 +1,603 @@
+"""k-means: Lloyd's algorithm, k-means++ seeding and colour quantisation.
+
+The algorithm alternates two steps until nothing changes:
+
+* **assign** (:func:`assign`): every point joins its nearest centre;
+* **update** (:func:`update`): every centre jumps to the mean of the points it owns.
+
+Both steps never increase the objective (the *inertia*, :func:`inertia`): the sum of squared
+distances from each point to its centre.
+
+:func:`assign` and :func:`update` are the readable NumPy version shown in the book.  :func:`kmeans`
+runs the same iteration either with them (``backend="numpy"``) or with a compiled numba kernel
+that fuses both steps into one pass over the data (``backend="numba"``, the default; see
+``coursekit/_kmeans_kernels.py``).  The two backends give the same result up to floating-point
+rounding in the last bits.
+
+Conventions (shared by both backends, and chosen to match ``sklearn.cluster.KMeans`` with
+``algorithm="lloyd"`` started from the same initial centres):
+
+Convergence rule
+    Iteration ``i`` assigns the points to the current centres and moves the centres to the means.
+    The run stops after iteration ``i`` when the labels are exactly those of iteration ``i - 1``
+    (*strict* convergence), or else when the total squared centre shift
+    ``sum_j ||c_j(new) - c_j(old)||^2`` is at most ``tol * mean(var(X, axis=0))`` (``tol`` is
+    relative to the data's mean per-coordinate variance, as in scikit-learn).  Then the points
+    are re-assigned to the final centres, so ``labels`` are always the nearest final centre and
+    ``inertia`` is the objective of the returned ``(centers, labels)``.  ``n_iter`` counts
+    the iterations run (scikit-learn's ``n_iter_``).  If ``max_iter`` iterations pass without
+    meeting either test, ``converged`` is False and a :class:`coursekit.ConvergenceWarning`
+    is issued.
+
+Empty clusters
+    When a centre owns no point after the assignment step it is *relocated*, as scikit-learn
+    does: the points are ranked by their squared distance to their own (old) centre, and the
+    ``m`` empty clusters take the ``m`` farthest points (largest distance first, ties to the lower
+    index; each such point leaves its old cluster's mean).  If every point sits exactly on its
+    centre (fewer distinct points than ``k``), relocation is pointless and an empty cluster keeps
+    its previous centre (scikit-learn instead copies the centre of the largest cluster); centres
+    may then coincide.  A centre is never NaN.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._exceptions import ConvergenceWarning
+from ._validation import (
+    _check_finite,
+    check_int,
+    check_k,
+    check_means,
+    check_positive_float,
+    check_rng,
+    check_X,
+)
+
+__all__ = [
+    "KMeansResult",
+    "kmeans",
+    "kmeans_plus_plus",
+    "random_init",
+    "assign",
+    "update",
+    "inertia",
+    "quantize",
+]
+
+INITS = ("k-means++", "random")
+BACKENDS = ("numba", "numpy")
+
+# Rows per block in the NumPy assignment step: a (block, k, d) difference array stays ~8 MB.
+_BLOCK_ELEMENTS = 1 << 20
+
+
+@dataclass
+class KMeansResult:
+    """The outcome of :func:`kmeans`.
+
+    Attributes
+    ----------
+    centers : ndarray, shape (k, d)
+        Final cluster centres (float64).
+    labels : ndarray, shape (n,)
+        Index (int64) of the nearest final centre for every point.
+    inertia : float
+        Sum of squared distances from each point to its centre, for ``centers`` and ``labels``.
+    n_iter : int
+        Number of Lloyd iterations run (of the best run when ``n_init > 1``).
+    converged : bool
+        Whether the convergence rule was met before ``max_iter``.
+    history : list of ndarray, shape (k, d) each
+        ``history[0]`` is the initial centres, ``history[t]`` the centres after iteration ``t``;
+        ``len(history) == n_iter + 1`` and ``history[-1]`` equals ``centers``.
+    inertia_history : list of float
+        ``inertia_history[t]`` is the objective of ``history[t]`` with every point at its nearest
+        centre; never increases.  Same length as ``history``.
+    label_history : list of ndarray or None
+        With ``keep_label_history=True``, ``label_history[t]`` is the assignment to
+        ``history[t]`` (same length as ``history``; the last equals ``labels``); otherwise None,
+        since it costs ``n * (n_iter + 1)`` integers.
+    init_centers : ndarray, shape (k, d)
+        The initial centres of the returned run (``history[0]``).
+    """
+
+    centers: np.ndarray
+    labels: np.ndarray
+    inertia: float
+    n_iter: int
+    converged: bool
+    history: list = field(repr=False)
+    inertia_history: list = field(repr=False)
+    label_history: list | None = field(default=None, repr=False)
+
+    @property
+    def init_centers(self):
+        return self.history[0]
+
+
+# --------------------------------------------------------------------------------------------
+# The two steps (readable NumPy; the book shows these)
+
+
+def _sq_distances(X, centers):
+    """Squared Euclidean distances (n, k), by differences (exact for points close together)."""
+    diff = X[:, None, :] - centers[None, :, :]
+    return np.einsum("nkd,nkd->nk", diff, diff)
+
+
+def _assign(X, centers):
+    """Nearest-centre labels and squared distances; blocks of rows bound the memory."""
+    n, d = X.shape
+    k = centers.shape[0]
+    labels = np.empty(n, dtype=np.int64)
+    min_d2 = np.empty(n)
+    block = max(1, _BLOCK_ELEMENTS // (k * d))
+    for start in range(0, n, block):
+        d2 = _sq_distances(X[start : start + block], centers)
+        labels[start : start + block] = np.argmin(d2, axis=1)
+        min_d2[start : start + block] = np.take_along_axis(d2, labels[start : start + block, None], 1)[:, 0]
+    return labels, min_d2
+
+
+def _update(X, labels, k, old_centers=None):
+    """Cluster means, with the documented relocation of empty clusters."""
+    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    sums = np.zeros((k, X.shape[1]))
+    np.add.at(sums, labels, X)
+    return _means_from_sums(X, labels, sums, counts, old_centers)
+
+
+def _means_from_sums(X, labels, sums, counts, old_centers=None):
+    """Centres from per-cluster sums and counts; relocates empty clusters (sums, counts change)."""
+    k, d = sums.shape
+    empty = np.flatnonzero(counts == 0)
+    if empty.size:
+        # Distances to the point's own centre: the old one if given, else its cluster mean.
+        ref = old_centers if old_centers is not None else sums / np.maximum(counts, 1)[:, None]
+        _relocate(X, labels, ref, sums, counts, empty)
+    centers = np.empty((k, d))
+    nonzero = counts > 0
+    centers[nonzero] = sums[nonzero] / counts[nonzero, None]
+    if not np.all(nonzero):
+        # Only when relocation was pointless (every point on its centre): keep the old centre,
+        # or without one the first point of the data, so that no centre is NaN.
+        fallback = old_centers if old_centers is not None else np.broadcast_to(X[0], (k, d))
+        centers[~nonzero] = fallback[~nonzero]
+    return centers
+
+
+def _relocate(X, labels, ref_centers, sums, counts, empty):
+    """Move each empty cluster onto one of the points farthest from their own centre (in place)."""
+    diff = X - ref_centers[labels]
+    dist = np.einsum("nd,nd->n", diff, diff)
+    if dist.max() == 0:
+        return
+    # Farthest first; a stable sort sends ties to the lower index.
+    far = np.argsort(-dist, kind="stable")[: empty.size]
+    for j, i in zip(empty, far):
+        old = labels[i]
+        sums[old] -= X[i]
+        counts[old] -= 1
+        sums[j] = X[i]
+        counts[j] = 1
+
+
+def _inertia(X, centers, labels):
+    diff = X - centers[labels]
+    return float(np.einsum("nd,nd->", diff, diff))
+
+
+def assign(X, centers):
+    """Assignment step: the index of the nearest centre for every point.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d) or (n,)
+        Data points.
+    centers : array_like, shape (k, d)
+        Current centres (a vector of length k when d = 1).
+
+    Returns
+    -------
+    labels : ndarray of int64, shape (n,)
+        ``labels[i] = argmin_j ||X[i] - centers[j]||^2``; ties go to the lowest index.
+    """
+    X = check_X(X)
+    centers = _check_centers(centers, X.shape[1], name="centers")
+    return _assign(X, centers)[0]
+
+
+def update(X, labels, k, centers=None):
+    """Update step: each centre moves to the mean of the points it owns.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d) or (n,)
+        Data points.
+    labels : array_like of int, shape (n,)
+        Cluster index in ``0 .. k-1`` of every point.
+    k : int
+        Number of clusters.
+    centers : array_like, shape (k, d), optional
+        The centres the labels were assigned to.  Only used for empty clusters (below); with
+        them, ``update(X, assign(X, c), k, c)`` is exactly one iteration of :func:`kmeans`.
+
+    Returns
+    -------
+    new_centers : ndarray, shape (k, d)
+        Means of the clusters.  An empty cluster is never NaN: it is relocated to the point
+        farthest from its own centre (``centers[labels[i]]`` if ``centers`` is given, else
+        the mean of its cluster), the next empty cluster to the next farthest point, and so
+        on; that point leaves its old cluster.  If every point sits on its centre, an empty
+        cluster keeps ``centers[j]`` (or, without ``centers``, takes the first data point).
+    """
+    X = check_X(X)
+    n, d = X.shape
+    k = check_int(k, "k", minimum=1)
+    labels = _check_labels(labels, n, k)
+    if centers is not None:
+        centers = _check_centers(centers, d, k=k, name="centers")
+    return _update(X, labels, k, centers)
+
+
+def inertia(X, centers, labels):
+    """The k-means objective: sum of squared distances from each point to its centre.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d) or (n,)
+    centers : array_like, shape (k, d)
+    labels : array_like of int, shape (n,)
+        Cluster index of every point (not necessarily the nearest centre).
+
+    Returns
+    -------
+    float
+        ``sum_i ||X[i] - centers[labels[i]]||^2``.
+    """
+    X = check_X(X)
+    centers = _check_centers(centers, X.shape[1], name="centers")
+    labels = _check_labels(labels, X.shape[0], centers.shape[0])
+    return _inertia(X, centers, labels)
+
+
+# --------------------------------------------------------------------------------------------
+# Seeding
+
+
+def kmeans_plus_plus(X, k, rng=None, n_local_trials=None):
+    """k-means++ seeding (the greedy variant scikit-learn uses).
+
+    The first centre is a uniformly random data point.  Each next centre is chosen among
+    ``n_local_trials`` candidates drawn with probability proportional to the squared distance
+    to the nearest centre chosen so far (the ``D^2`` weighting of Arthur and Vassilvitskii, 2007);
+    the candidate that lowers the objective most is kept.  ``n_local_trials=1`` is the plain
+    (non-greedy) k-means++.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d) or (n,)
+    k : int
+        Number of centres, ``1 <= k <= n``.
+    rng : numpy.random.Generator, int or None
+    n_local_trials : int, optional
+        Candidates per centre; default ``2 + int(log(k))``.
+
+    Returns
+    -------
+    centers : ndarray, shape (k, d)
+        k rows of X with distinct row indices.  A point at distance 0 from the chosen centres
+        is never picked while some point is farther, so the centres are distinct points
+        whenever X has at least k distinct rows.
+    """
+    X = check_X(X)
+    k = check_k(k, X.shape[0])
+    rng = check_rng(rng)
+    if n_local_trials is None:
+        n_local_trials = 2 + int(np.log(k))
+    n_local_trials = check_int(n_local_trials, "n_local_trials", minimum=1)
+    return X[_kmeans_plus_plus_indices(X, k, rng, n_local_trials)]
+
+
+def _kmeans_plus_plus_indices(X, k, rng, n_local_trials):
+    n = X.shape[0]
+    chosen = np.empty(k, dtype=np.int64)
+    chosen[0] = rng.integers(n)
+    closest = _sq_distances_to(X, X[chosen[0]])
+    for c in range(1, k):
+        cumulative = np.cumsum(closest)
+        potential = cumulative[-1]
+        if potential > 0:
+            # side="right" never lands on a point with zero weight (one already covered).
+            candidates = np.searchsorted(cumulative, rng.uniform(size=n_local_trials) * potential, side="right")
+            np.minimum(candidates, n - 1, out=candidates)
+        else:
+            # Every point coincides with a chosen centre: any unused row will do.
+            unused = np.setdiff1d(np.arange(n), chosen[:c])
+            candidates = rng.choice(unused, size=1)
+        cand_closest = np.minimum(closest[None, :], np.stack([_sq_distances_to(X, X[i]) for i in candidates]))
+        best = int(np.argmin(cand_closest.sum(axis=1)))
+        if candidates[best] in chosen[:c]:  # only through rounding at the end of the cumsum
+            unused = np.setdiff1d(np.arange(n), chosen[:c])
+            candidates = np.array([unused[np.argmax(closest[unused])]])
+            best = 0
+            cand_closest = np.minimum(closest, _sq_distances_to(X, X[candidates[0]]))[None, :]
+        chosen[c] = candidates[best]
+        closest = cand_closest[best]
+    return chosen
+
+
+def _sq_distances_to(X, x):
+    diff = X - x
+    return np.einsum("nd,nd->n", diff, diff)
+
+
+def random_init(X, k, rng=None):
+    """k distinct rows of X chosen uniformly at random (Forgy initialisation), shape (k, d)."""
+    X = check_X(X)
+    k = check_k(k, X.shape[0])
+    rng = check_rng(rng)
+    return X[rng.choice(X.shape[0], size=k, replace=False)]
+
+
+# --------------------------------------------------------------------------------------------
+# Lloyd's algorithm
+
+
+def kmeans(
+    X,
+    k,
+    init="k-means++",
+    max_iter=300,
+    tol=1e-4,
+    n_init=1,
+    rng=None,
+    backend="numba",
+    keep_label_history=False,
+):
+    """Cluster X into k groups with Lloyd's algorithm.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, d) or (n,)
+        Data (float32 input is computed in float64).
+    k : int
+        Number of clusters, ``1 <= k <= n``.
+    init : {"k-means++", "random"} or array_like, shape (k, d)
+        Initial centres: greedy k-means++ (:func:`kmeans_plus_plus`), k distinct random data
+        points (:func:`random_init`), or explicit centres.  Explicit centres with
+        ``n_init > 1`` raise ValueError (every run would be identical; scikit-learn warns
+        and runs once instead).
+    max_iter : int
+        Maximum number of iterations per run.
+    tol : float
+        Convergence tolerance on the total squared centre shift, relative to
+        ``mean(var(X, axis=0))`` (see the module docstring).  0 means: stop only when the
+        labels no longer change.
+    n_init : int
+        Number of runs from different initial centres; the run with the lowest inertia is
+        returned (the first one on ties).
+    rng : numpy.random.Generator, int or None
+        Randomness of the initialisation.
+    backend : {"numba", "numpy"}
+        ``"numba"`` (default) runs the compiled fused kernel; ``"numpy"`` runs :func:`assign`
+        and :func:`update`.  Both follow the same rules; results agree up to rounding.
+    keep_label_history : bool
+        Also record the labels of every step in ``result.label_history``.
+
+    Returns
+    -------
+    KMeansResult
+        ``centers``, ``labels``, ``inertia``, ``n_iter``, ``converged``, ``history``,
+        ``inertia_history``, ``label_history``.
+
+    Warns
+    -----
+    coursekit.ConvergenceWarning
+        If the best run reached ``max_iter`` without converging (``converged`` is False).
+    """
+    X = check_X(X)
+    n, d = X.shape
+    k = check_k(k, n)
+    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    tol = check_positive_float(tol, "tol", allow_zero=True)
+    n_init = check_int(n_init, "n_init", minimum=1)
+    rng = check_rng(rng)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if not isinstance(keep_label_history, (bool, np.bool_)):
+        raise TypeError(f"keep_label_history must be a bool, got {type(keep_label_history).__name__}")
+    if isinstance(init, str):
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS} or a (k, d) array, got {init!r}")
+        explicit = None
+    else:
+        explicit = _check_centers(init, d, k=k, name="init")
+        if n_init > 1:
+            raise ValueError(
+                f"n_init = {n_init} with explicit init centres: every run would be the same; use n_init=1"
+            )
+
+    # Absolute tolerance on the summed squared centre shift, as in scikit-learn.
+    abs_tol = float(np.mean(np.var(X, axis=0))) * tol if tol > 0 else 0.0
+    step = _numba_step if backend == "numba" else _numpy_step
+
+    best = None
+    for _ in range(n_init):
+        if explicit is not None:
+            centers0 = explicit
+        elif init == "k-means++":
+            centers0 = X[_kmeans_plus_plus_indices(X, k, rng, 2 + int(np.log(k)))]
+        else:
+            centers0 = X[rng.choice(n, size=k, replace=False)]
+        result = _lloyd(X, centers0.copy(), max_iter, abs_tol, keep_label_history, step)
+        if best is None or result.inertia < best.inertia:
+            best = result
+    if not best.converged:
+        warnings.warn(
+            f"k-means did not converge within max_iter = {max_iter} iterations "
+            f"(last squared centre shift above tol * mean variance = {abs_tol:.3g}); "
+            "increase max_iter or tol",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return best
+
+
+def _numpy_step(X, centers):
+    """One assignment pass: labels, objective, and per-cluster sums and counts (NumPy)."""
+    k = centers.shape[0]
+    labels, min_d2 = _assign(X, centers)
+    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    sums = np.zeros((k, X.shape[1]))
+    np.add.at(sums, labels, X)
+    return labels, float(min_d2.sum()), sums, counts
+
+
+def _numba_step(X, centers):
+    # Imported here so that `import coursekit.kmeans` (and the NumPy path) never pays numba's
+    # import and compilation time.
+    from ._kmeans_kernels import lloyd_step
+
+    return lloyd_step(X, centers)
+
+
+def _lloyd(X, centers, max_iter, abs_tol, keep_labels, step):
+    """Lloyd iterations with scikit-learn's stopping rule; ``step`` is the fused assign pass."""
+    history = [centers.copy()]
+    inertia_history = []
+    label_history = [] if keep_labels else None
+    labels_old = None
+    strict = converged = False
+    for _ in range(max_iter):
+        labels, objective, sums, counts = step(X, centers)
+        inertia_history.append(objective)
+        if keep_labels:
+            label_history.append(labels.copy())
+        new_centers = _means_from_sums(X, labels, sums, counts, centers)
+        shift = float(np.sum((new_centers - centers) ** 2))
+        centers = new_centers
+        history.append(centers.copy())
+        if labels_old is not None and np.array_equal(labels, labels_old):
+            strict = converged = True
+            break
+        if shift <= abs_tol:
+            converged = True
+            break
+        labels_old = labels
+    if strict and np.array_equal(centers, history[-2]):
+        # The centres did not move, so the last assignment is already the final one.
+        final_labels, final_inertia = labels, inertia_history[-1]
+    else:
+        final_labels, final_inertia, _, _ = step(X, centers)
+    inertia_history.append(final_inertia)
+    if keep_labels:
+        label_history.append(final_labels.copy())
+    return KMeansResult(
+        centers=centers,
+        labels=final_labels,
+        inertia=final_inertia,
+        n_iter=len(history) - 1,
+        converged=converged,
+        history=history,
+        inertia_history=inertia_history,
+        label_history=label_history,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Colour quantisation
+
+
+def quantize(image, k, rng=None, sample_size=10_000, backend="numba"):
+    """Reduce an RGB image to k colours with k-means.
+
+    k-means (k-means++ seeding) is fitted on ``sample_size`` pixels drawn at random without
+    replacement (all pixels if the image is smaller), then every pixel takes the colour of
+    its nearest centre.
+
+    Parameters
+    ----------
+    image : array_like, shape (h, w, 3)
+        uint8 values, or floats in [0, 1].
+    k : int
+        Number of colours, at most the number of sampled pixels.
+    rng : numpy.random.Generator, int or None
+    sample_size : int
+        Number of pixels the palette is fitted on.
+    backend : {"numba", "numpy"}
+        Passed to :func:`kmeans`.
+
+    Returns
+    -------
+    quantized : ndarray, shape (h, w, 3)
+        Same dtype as ``image`` (uint8 stays uint8, rounded; float32/float64 stay float),
+        holding at most k distinct colours.
+    palette : ndarray, shape (k, 3)
+        The k colours, same dtype as ``image``; ``quantized[i, j]`` is one of its rows.
+    """
+    img = np.asarray(image)
+    if img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f"image must have shape (h, w, 3), got {img.shape}")
+    if img.size == 0:
+        raise ValueError("image must have at least one pixel")
+    if img.dtype == np.uint8:
+        out_dtype, scale = np.uint8, 255.0
+    elif img.dtype.kind == "f":
+        out_dtype, scale = img.dtype, 1.0
+        _check_finite(img, "image")
+        if img.min() < 0 or img.max() > 1:
+            raise ValueError("image of floats must have values in [0, 1]")
+    else:
+        raise ValueError(f"image must be uint8 or float in [0, 1], got dtype {img.dtype}")
+    sample_size = check_int(sample_size, "sample_size", minimum=1)
+    rng = check_rng(rng)
+    pixels = img.reshape(-1, 3).astype(np.float64) / scale
+    m = min(sample_size, pixels.shape[0])
+    sample = pixels[rng.choice(pixels.shape[0], size=m, replace=False)] if m < pixels.shape[0] else pixels
+    k = check_k(k, m)
+    centers = kmeans(sample, k, rng=rng, backend=backend).centers
+    if out_dtype == np.uint8:
+        palette = np.clip(np.rint(centers * 255.0), 0, 255).astype(np.uint8)
+    else:
+        palette = np.clip(centers, 0.0, 1.0).astype(out_dtype)
+    # Assign with the palette actually returned, so each pixel gets its nearest output colour.
+    labels = _assign(pixels, palette.astype(np.float64) / scale)[0]
+    return palette[labels].reshape(img.shape), palette
+
+
+# --------------------------------------------------------------------------------------------
+# Validation helpers specific to this module
+
+
+def _check_centers(centers, d, k=None, name="centers"):
+    """float64 (k, d) centres; a vector is read as k centres when d = 1."""
+    arr = np.asarray(centers) if not isinstance(centers, (str, bytes)) else centers
+    if isinstance(arr, np.ndarray) and arr.ndim == 1 and d == 1:
+        arr = arr[:, None]
+    if isinstance(arr, np.ndarray) and arr.ndim == 2 and k is None:
+        k = arr.shape[0]
+        if k < 1:
+            raise ValueError(f"{name} must have at least one row, got shape {arr.shape}")
+    if k is None:
+        shape = getattr(arr, "shape", None)
+        raise ValueError(f"{name} must have shape (k, d) with d = {d}, got {shape}")
+    return check_means(arr, k, d, name=name)
+
+
+def _check_labels(labels, n, k, name="labels"):
+    arr = np.asarray(labels)
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(f"{name} must have shape (n,) = ({n},), got {arr.shape}")
+    if arr.dtype.kind not in "iu":
+        if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        else:
+            raise ValueError(f"{name} must hold integers, got dtype {arr.dtype}")
+    if n and (arr.min() < 0 or arr.max() >= k):
+        raise ValueError(f"{name} must lie in 0 .. k-1 = {k - 1}, got range [{arr.min()}, {arr.max()}]")
+    return arr.astype(np.int64, copy=False)

@@ -1,0 +1,413 @@
+"""coursekit.kmeans against scikit-learn's KMeans (lloyd), scipy's cdist and closed forms."""
+
+import warnings
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy.spatial.distance import cdist
+from sklearn.cluster import KMeans
+
+from coursekit import ConvergenceWarning
+from coursekit import kmeans as km
+
+BACKENDS = ["numba", "numpy"]
+
+
+def blobs(seed, n, d, k, spread=1.0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    means = rng.normal(0, 4, size=(k, d))
+    z = rng.integers(k, size=n)
+    return (means[z] + spread * rng.normal(size=(n, d))).astype(dtype)
+
+
+def sklearn_fit(X, init, tol=1e-4, max_iter=300):
+    with warnings.catch_warnings():
+        # sklearn's own ConvergenceWarning for duplicate points is not what we test here.
+        warnings.simplefilter("ignore")
+        return KMeans(
+            n_clusters=init.shape[0], init=init, n_init=1, algorithm="lloyd", tol=tol, max_iter=max_iter
+        ).fit(X)
+
+
+# (seed, n, d, k, spread, tol): well separated, overlapping (many iterations), d = 1, d = 64, tol = 0
+CASES = [
+    (0, 500, 2, 3, 1.0, 1e-4),
+    (1, 2000, 2, 10, 3.0, 1e-4),
+    (2, 400, 1, 4, 1.0, 1e-4),
+    (3, 600, 64, 5, 6.0, 1e-4),
+    (4, 1500, 16, 8, 4.0, 0.0),
+    (5, 3000, 3, 6, 5.0, 1e-2),
+]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("seed, n, d, k, spread, tol", CASES)
+def test_matches_sklearn_from_same_init(backend, seed, n, d, k, spread, tol):
+    X = blobs(seed, n, d, k, spread)
+    init = X[np.random.default_rng(seed + 100).choice(n, k, replace=False)]
+    ref = sklearn_fit(X, init, tol=tol)
+    res = km.kmeans(X, k, init=init, tol=tol, backend=backend)
+    np.testing.assert_array_equal(res.labels, ref.labels_)
+    np.testing.assert_allclose(res.centers, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
+    assert res.inertia == pytest.approx(ref.inertia_, rel=1e-9)
+    assert res.n_iter == ref.n_iter_
+    assert res.converged
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_float32_input_matches_sklearn(backend):
+    X = blobs(7, 1000, 8, 4, 2.0, dtype=np.float32)
+    init = X[[3, 50, 500, 900]]
+    ref = sklearn_fit(X, init)  # sklearn computes in float32, we in float64
+    res = km.kmeans(X, 4, init=init, backend=backend)
+    assert res.centers.dtype == np.float64
+    np.testing.assert_array_equal(res.labels, ref.labels_)
+    np.testing.assert_allclose(res.centers, ref.cluster_centers_, rtol=1e-4, atol=1e-4)
+    assert res.inertia == pytest.approx(ref.inertia_, rel=1e-4)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_max_iter_reached_matches_sklearn_and_warns(backend):
+    X = blobs(8, 800, 2, 6, 3.0)
+    init = X[:6]
+    ref = sklearn_fit(X, init, max_iter=2)
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        res = km.kmeans(X, 6, init=init, max_iter=2, backend=backend)
+    assert not res.converged
+    assert res.n_iter == ref.n_iter_ == 2
+    # After max_iter both re-assign the points to the final centres.
+    np.testing.assert_array_equal(res.labels, ref.labels_)
+    np.testing.assert_allclose(res.centers, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
+    assert res.inertia == pytest.approx(ref.inertia_, rel=1e-9)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_empty_cluster_relocated_like_sklearn(backend):
+    # The centre at (50, 50) owns no point at the first step: it moves to the point farthest
+    # from its own centre, which then leaves its cluster.
+    X = blobs(9, 300, 2, 3, 1.0)
+    init = np.vstack([X[:2], [[50.0, 50.0]]])
+    ref = sklearn_fit(X, init)
+    res = km.kmeans(X, 3, init=init, backend=backend)
+    first_labels = np.argmin(cdist(X, init, "sqeuclidean"), axis=1)
+    assert 2 not in first_labels  # the case under test really happens
+    own = ((X - init[first_labels]) ** 2).sum(axis=1)
+    np.testing.assert_allclose(res.history[1][2], X[np.argmax(own)])
+    np.testing.assert_array_equal(res.labels, ref.labels_)
+    np.testing.assert_allclose(res.centers, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
+    assert res.inertia == pytest.approx(ref.inertia_, rel=1e-9)
+    assert res.n_iter == ref.n_iter_
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fewer_distinct_points_than_k_gives_no_nan(backend):
+    X = np.array([[0.0, 0.0]] * 5 + [[1.0, 1.0]] * 5)
+    res = km.kmeans(X, 3, init=np.array([[0.0, 0.0], [1.0, 1.0], [9.0, 9.0]]), backend=backend)
+    assert np.all(np.isfinite(res.centers))
+    assert res.inertia == 0.0
+    np.testing.assert_array_equal(res.centers[2], [9.0, 9.0])  # kept: relocation is pointless
+
+
+def test_backends_agree_and_numba_is_thread_count_independent():
+    X = blobs(10, 20_000, 5, 7, 4.0)
+    init = km.kmeans_plus_plus(X, 7, rng=1)
+    a = km.kmeans(X, 7, init=init, backend="numpy", tol=0)
+    b = km.kmeans(X, 7, init=init, backend="numba", tol=0)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_allclose(a.centers, b.centers, rtol=1e-12, atol=1e-12)
+    assert a.n_iter == b.n_iter
+    assert a.inertia == pytest.approx(b.inertia, rel=1e-12)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        c = km.kmeans(X, 7, init=init, backend="numba", tol=0)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(b.centers, c.centers)  # bit for bit
+    assert b.inertia == c.inertia
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_history_and_label_history(backend):
+    X = blobs(11, 400, 2, 5, 2.0)
+    init = X[:5].copy()
+    res = km.kmeans(X, 5, init=init, backend=backend, keep_label_history=True)
+    assert len(res.history) == len(res.inertia_history) == len(res.label_history) == res.n_iter + 1
+    np.testing.assert_array_equal(res.history[0], init)
+    np.testing.assert_array_equal(res.init_centers, init)
+    np.testing.assert_array_equal(res.history[-1], res.centers)
+    np.testing.assert_array_equal(res.label_history[-1], res.labels)
+    for centers, labels, obj in zip(res.history, res.label_history, res.inertia_history):
+        d2 = cdist(X, centers, "sqeuclidean")
+        np.testing.assert_array_equal(labels, np.argmin(d2, axis=1))
+        assert obj == pytest.approx(d2.min(axis=1).sum(), rel=1e-10)
+    # Each centre of step t+1 is the mean of the points it owned at step t.
+    for t in range(res.n_iter):
+        for j in range(5):
+            np.testing.assert_allclose(res.history[t + 1][j], X[res.label_history[t] == j].mean(axis=0))
+    assert km.kmeans(X, 5, init=init, backend=backend).label_history is None
+
+
+def test_n_init_keeps_the_best_run():
+    X = blobs(12, 600, 2, 8, 2.5)
+    single = km.kmeans(X, 8, init="random", rng=3)
+    best = km.kmeans(X, 8, init="random", n_init=6, rng=3)
+    runs = [km.kmeans(X, 8, init=km.random_init(X, 8, rng=r)) for r in range(6)]
+    assert best.inertia <= single.inertia  # the first of the six runs is `single`
+    assert best.inertia <= np.median([r.inertia for r in runs]) + 1e-9
+
+
+def test_seeded_runs_are_reproducible():
+    X = blobs(13, 500, 3, 4)
+    a = km.kmeans(X, 4, rng=5)
+    b = km.kmeans(X, 4, rng=np.random.default_rng(5))
+    np.testing.assert_array_equal(a.centers, b.centers)
+
+
+def test_numba_path_emits_no_warnings():
+    X = blobs(14, 5000, 4, 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        km.kmeans(X, 3, rng=0, backend="numba")
+    assert [str(w.message) for w in caught] == []
+
+
+# ------------------------------------------------------------------------------------------
+# The two steps and the objective
+
+
+def test_assign_is_nearest_centre_vs_cdist():
+    X = blobs(15, 1000, 6, 4)
+    C = blobs(16, 9, 6, 3)
+    np.testing.assert_array_equal(km.assign(X, C), np.argmin(cdist(X, C), axis=1))
+    x1 = np.linspace(-3, 3, 50)
+    np.testing.assert_array_equal(km.assign(x1, [-1.0, 0.5, 2.0]), np.argmin(cdist(x1[:, None], [[-1], [0.5], [2]]), axis=1))
+
+
+def test_update_is_cluster_means():
+    X = blobs(17, 300, 3, 4)
+    labels = np.random.default_rng(0).integers(4, size=300)
+    expected = np.array([X[labels == j].mean(axis=0) for j in range(4)])
+    np.testing.assert_allclose(km.update(X, labels, 4), expected, rtol=1e-12)
+
+
+def test_update_empty_cluster_policy_closed_form():
+    X = np.array([[0.0], [1.0], [2.0], [10.0]])
+    labels = [0, 0, 0, 0]
+    # 10 is the farthest point from its own centre: cluster 1 takes it, cluster 0 keeps the rest.
+    np.testing.assert_allclose(km.update(X, labels, 2), [[1.0], [10.0]])
+    np.testing.assert_allclose(km.update(X, labels, 2, centers=[[0.0], [100.0]]), [[1.0], [10.0]])
+    # Two empty clusters take the two farthest points, farthest first.
+    np.testing.assert_allclose(km.update(X, labels, 3, centers=[[0.0], [7.0], [8.0]]), [[0.5], [10.0], [2.0]])
+    # Every point on its centre: the empty cluster keeps its centre (never NaN).
+    same = np.ones((3, 2))
+    np.testing.assert_allclose(km.update(same, [0, 0, 0], 2, centers=[[1, 1], [4, 5]]), [[1, 1], [4, 5]])
+    assert np.all(np.isfinite(km.update(same, [0, 0, 0], 2)))
+
+
+def test_inertia_closed_form():
+    X = blobs(18, 200, 2, 3)
+    C = np.array([[0.0, 0.0], [1.0, -1.0], [3.0, 2.0]])
+    labels = np.random.default_rng(1).integers(3, size=200)  # not the nearest on purpose
+    assert km.inertia(X, C, labels) == pytest.approx(
+        sum(cdist(X[i : i + 1], C[labels[i] : labels[i] + 1], "sqeuclidean")[0, 0] for i in range(200)), rel=1e-12
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Property tests
+
+seeds = st.integers(0, 2**32 - 1)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=seeds, n=st.integers(5, 120), d=st.integers(1, 5), k=st.integers(1, 6), backend=st.sampled_from(BACKENDS))
+def test_objective_never_increases(seed, n, d, k, backend):
+    X = blobs(seed, n, d, max(k, 2), spread=2.0)
+    k = min(k, n)
+    res = km.kmeans(X, k, rng=seed, tol=0, backend=backend)
+    objective = [cdist(X, c, "sqeuclidean").min(axis=1).sum() for c in res.history]
+    assert np.all(np.diff(objective) <= 1e-9 * (1 + objective[0]))
+    assert res.inertia == pytest.approx(objective[-1], rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=seeds, n=st.integers(10, 150), d=st.integers(1, 4), k=st.integers(1, 5))
+def test_invariant_to_permuting_rows(seed, n, d, k):
+    X = blobs(seed, n, d, 3, spread=1.5)
+    init = km.kmeans_plus_plus(X, k, rng=seed)
+    perm = np.random.default_rng(seed).permutation(n)
+    a = km.kmeans(X, k, init=init, tol=0)
+    b = km.kmeans(X[perm], k, init=init, tol=0)
+    # Same centres (as a set: compare after sorting rows) and the same partition.
+    sort = lambda C: C[np.lexsort(C.T[::-1])]  # noqa: E731
+    np.testing.assert_allclose(sort(a.centers), sort(b.centers), rtol=1e-10, atol=1e-10)
+    np.testing.assert_array_equal(a.labels[perm], b.labels)
+
+
+finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    X=arrays(np.float64, st.tuples(st.integers(1, 40), st.just(3)), elements=finite),
+    C=arrays(np.float64, st.tuples(st.integers(1, 6), st.just(3)), elements=finite),
+)
+def test_labels_are_argmin_of_cdist(X, C):
+    labels = km.assign(X, C)
+    d2 = cdist(X, C, "sqeuclidean")
+    chosen = d2[np.arange(len(X)), labels]
+    # Exact ties may be broken either way by rounding; the chosen distance must be the minimum.
+    assert np.all(chosen <= d2.min(axis=1) * (1 + 1e-12) + 1e-9)
+    assert labels.dtype.kind == "i" and labels.min() >= 0 and labels.max() < len(C)
+
+
+@settings(max_examples=60, deadline=None)
+@given(X=arrays(np.float64, st.tuples(st.integers(1, 30), st.integers(1, 3)), elements=st.integers(-3, 3).map(float)),
+       k=st.integers(1, 30), seed=seeds)
+def test_kmeans_plus_plus_picks_k_distinct_data_points(X, k, seed):
+    k = min(k, len(X))
+    C = km.kmeans_plus_plus(X, k, rng=seed)
+    assert C.shape == (k, X.shape[1])
+    rows = {tuple(r) for r in X}
+    assert all(tuple(c) in rows for c in C)
+    if len(rows) >= k:
+        assert len({tuple(c) for c in C}) == k
+    else:  # duplicates forced, but every distinct point is used
+        assert {tuple(c) for c in C} == rows
+
+
+def test_kmeans_plus_plus_with_k_equal_n_is_a_permutation():
+    X = blobs(19, 25, 2, 3)
+    C = km.kmeans_plus_plus(X, 25, rng=0)
+    np.testing.assert_array_equal(np.sort(C, axis=0), np.sort(X, axis=0))
+
+
+def test_kmeans_plus_plus_d2_weighting():
+    # Plain k-means++ (one trial): after a first centre in the cluster of 99 points at 0, the
+    # second is the far point at 10 with probability 100 / (100 + 98 * tiny) ~ 1.
+    X = np.concatenate([np.zeros(99), [10.0]])[:, None]
+    X[1:99, 0] = 1e-3
+    hits = sum(km.kmeans_plus_plus(X, 2, rng=s, n_local_trials=1)[1, 0] == 10.0 for s in range(200))
+    first_is_far = sum(km.kmeans_plus_plus(X, 2, rng=s, n_local_trials=1)[0, 0] == 10.0 for s in range(200))
+    assert hits >= 200 - first_is_far - 1
+
+
+# ------------------------------------------------------------------------------------------
+# Colour quantisation
+
+
+def photo():
+    from sklearn.datasets import load_sample_image
+
+    return load_sample_image("china.jpg")[::8, ::8]  # (54, 80, 3) uint8
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+def test_quantize_shape_dtype_and_palette(dtype):
+    img = photo()
+    if dtype != np.uint8:
+        img = (img / 255.0).astype(dtype)
+    out, palette = km.quantize(img, 6, rng=0, sample_size=2000)
+    assert out.shape == img.shape and out.dtype == img.dtype
+    assert palette.shape == (6, 3) and palette.dtype == img.dtype
+    colours = np.unique(out.reshape(-1, 3), axis=0)
+    assert len(colours) <= 6
+    # Every pixel takes the palette colour nearest to it.
+    px = img.reshape(-1, 3).astype(np.float64)
+    nearest = palette[np.argmin(cdist(px, palette.astype(np.float64)), axis=1)]
+    np.testing.assert_array_equal(out.reshape(-1, 3), nearest)
+
+
+def test_quantize_few_colours_and_tiny_image():
+    img = np.zeros((4, 5, 3), dtype=np.uint8)
+    img[:2] = [255, 0, 0]
+    out, palette = km.quantize(img, 2, rng=1)
+    np.testing.assert_array_equal(out, img)
+    out, palette = km.quantize(img, 4, rng=1)  # more colours asked than present
+    np.testing.assert_array_equal(out, img)
+
+
+# ------------------------------------------------------------------------------------------
+# Bad input: ValueError / TypeError naming the argument
+
+
+X0 = blobs(20, 30, 2, 3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(k=0), ValueError, "k"),
+        (dict(k=31), ValueError, "k = 31"),
+        (dict(k=2.5), TypeError, "k"),
+        (dict(X=np.full((5, 2), np.nan), k=2), ValueError, "X contains NaN"),
+        (dict(X=np.array([[0.0, np.inf], [1, 1]]), k=1), ValueError, "X contains NaN or inf"),
+        (dict(X=np.zeros((3, 2, 2)), k=1), ValueError, "X must be"),
+        (dict(X="abc", k=1), TypeError, "X"),
+        (dict(init="kmeans++"), ValueError, "init must be one of"),
+        (dict(init=np.zeros((2, 2))), ValueError, "init must have shape"),
+        (dict(init=np.zeros((3, 3))), ValueError, "init must have shape"),
+        (dict(init=np.full((3, 2), np.nan)), ValueError, "init contains NaN"),
+        (dict(init=X0[:3], n_init=2), ValueError, "n_init"),
+        (dict(n_init=0), ValueError, "n_init"),
+        (dict(max_iter=0), ValueError, "max_iter"),
+        (dict(tol=-1.0), ValueError, "tol"),
+        (dict(rng="seed"), TypeError, "rng"),
+        (dict(backend="cuda"), ValueError, "backend"),
+        (dict(keep_label_history="yes"), TypeError, "keep_label_history"),
+    ],
+)
+def test_kmeans_bad_input(kwargs, exc, match):
+    args = dict(X=X0, k=3)
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        km.kmeans(**args)
+
+
+def test_step_functions_bad_input():
+    C = X0[:3]
+    with pytest.raises(ValueError, match="centers must have shape"):
+        km.assign(X0, np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="centers contains NaN"):
+        km.assign(X0, np.full((3, 2), np.nan))
+    with pytest.raises(ValueError, match="labels must lie in"):
+        km.update(X0, np.full(30, 3), 3)
+    with pytest.raises(ValueError, match="labels must have shape"):
+        km.update(X0, np.zeros(29, int), 3)
+    with pytest.raises(ValueError, match="labels must hold integers"):
+        km.update(X0, np.full(30, 0.5), 3)
+    with pytest.raises(ValueError, match="k must be >= 1"):
+        km.update(X0, np.zeros(30, int), 0)
+    with pytest.raises(ValueError, match="centers must have shape"):
+        km.update(X0, np.zeros(30, int), 3, centers=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="labels must lie in"):
+        km.inertia(X0, C, np.full(30, -1))
+    with pytest.raises(ValueError, match="k = 40"):
+        km.kmeans_plus_plus(X0, 40)
+    with pytest.raises(ValueError, match="n_local_trials"):
+        km.kmeans_plus_plus(X0, 2, n_local_trials=0)
+    with pytest.raises(ValueError, match="k"):
+        km.random_init(X0, 0)
+
+
+def test_quantize_bad_input():
+    img = photo()
+    with pytest.raises(ValueError, match="image must have shape"):
+        km.quantize(img[..., :2], 3)
+    with pytest.raises(ValueError, match="image must have shape"):
+        km.quantize(img[..., 0], 3)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        km.quantize(img.astype(np.float64), 3)
+    with pytest.raises(ValueError, match="image contains NaN"):
+        km.quantize(np.full((2, 2, 3), np.nan), 3)
+    with pytest.raises(ValueError, match="dtype"):
+        km.quantize(img.astype(np.int32), 3)
+    with pytest.raises(ValueError, match="k = 10"):
+        km.quantize(img[:3, :3], 10)
+    with pytest.raises(ValueError, match="sample_size"):
+        km.quantize(img, 3, sample_size=0)

@@ -1,3 +1,355 @@
-"""widgets for chapters 4-7 (mixtures, k-means, Bayes classifier, GMM and EM)."""
+"""Widgets for chapters 4-7 (mixtures, k-means, Bayes classifier, GMM and EM).
 
-__all__ = []
+Each factory returns a :class:`~coursekit.widgets._base.FigureWidget`.  Anything expensive (a
+k-means or EM run, colour quantisation for every k, a classifier's posterior on a grid) is
+computed once when the widget is built, so moving a control only draws: every redraw stays well
+under 100 ms on the book's data (see ``bench/bench_widgets.py``, which times ``BENCH_CASES``).
+"""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import numpy as np
+from matplotlib.colors import to_rgb
+
+from .. import plotting
+from ._base import FigureWidget
+
+__all__ = [
+    "mixture_sampling_widget",
+    "kmeans_widget",
+    "quantize_widget",
+    "bayes_classifier_widget",
+    "em_widget",
+    "BENCH_CASES",
+]
+
+
+def _slider(value, lo, hi, step, description, integer=False):
+    cls = widgets.IntSlider if integer else widgets.FloatSlider
+    return cls(value=value, min=lo, max=hi, step=step, description=description,
+               continuous_update=False, style={"description_width": "initial"})
+
+
+def _fixed_layout(fig, **adjust):
+    """Use fixed margins instead of the constrained layout: the layout solver alone costs more
+    than the 100 ms redraw budget on a busy machine, and these figures' margins never change."""
+    fig.set_layout_engine("none")
+    fig.subplotpars.update(**adjust)
+
+
+def _step_button(slider, wrap=True):
+    """A "step" action: move an iteration slider one notch forward (back to 0 at the end)."""
+    def step(_widget):
+        if slider.value < slider.max:
+            slider.value += 1
+        elif wrap:
+            slider.value = slider.min
+    return step
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 4: sampling from a mixture, two ways
+# --------------------------------------------------------------------------------------------
+def mixture_sampling_widget(weights=(0.3, 0.5, 0.2), means=(-2.0, 1.0, 4.0),
+                            variances=(0.5, 1.0, 0.3), n=500, rng=0):
+    """Sample a 1-D three-component mixture by both lecture procedures, side by side.
+
+    Controls: ``w1, w2, w3`` (unnormalised weights; divided by their sum), ``mu1, mu2, mu3``
+    (the means) and ``n`` (the number of samples).  Left: ``method="categorical"`` (a uniform
+    number against the cumulative weights for each point); right: ``method="proportional"``
+    (``n_k = round(n pi_k)``).  Each panel shows the histogram, the mixture density and the
+    counts per component.  The seed is fixed, so the figure changes only with the controls.
+    """
+    from .. import mixture
+
+    variances = np.asarray(variances, dtype=float)
+    controls = {f"w{k + 1}": _slider(float(weights[k]), 0.01, 1.0, 0.01, f"weight {k + 1}")
+                for k in range(3)}
+    controls.update({f"mu{k + 1}": _slider(float(means[k]), -6.0, 6.0, 0.1, f"mean {k + 1}")
+                     for k in range(3)})
+    controls["n"] = _slider(int(n), 10, 2000, 10, "N", integer=True)
+
+    def draw(fig, w1, w2, w3, mu1, mu2, mu3, n):
+        _fixed_layout(fig, left=0.07, right=0.98, bottom=0.13, top=0.82, wspace=0.08)
+        pi = np.array([w1, w2, w3]) / (w1 + w2 + w3)
+        mu = np.array([[mu1], [mu2], [mu3]])
+        cov = variances.reshape(-1, 1, 1)
+        x = np.linspace(min(mu.min() - 3.0, -6.0), max(mu.max() + 3.0, 6.0), 300)
+        axes = fig.subplots(1, 2, sharex=True, sharey=True)
+        for ax, method in zip(axes, ("categorical", "proportional")):
+            X, z = mixture.sample(pi, mu, cov, n, rng=rng, method=method)
+            counts = np.bincount(z, minlength=3)
+            # One polygon instead of 40 bars: draws several times faster.
+            ax.hist(X[:, 0], bins=40, range=(x[0], x[-1]), density=True, color="0.8",
+                    histtype="stepfilled")
+            plotting.plot_mixture_1d(ax, pi, mu, cov, x=x, legend=False)
+            ax.set_title(f"{method}: counts {counts.tolist()}\n"
+                         f"(N pi = {np.round(n * pi, 1).tolist()})", fontsize="small")
+        axes[0].set_ylabel("density")
+        axes[1].set_ylabel("")
+
+    return FigureWidget(controls, draw, figsize=(9.0, 3.6),
+                        title="Sampling a mixture: categorical vs proportional")
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 5: k-means step by step, and colour quantisation
+# --------------------------------------------------------------------------------------------
+def _default_kmeans_data():
+    from .. import datasets
+
+    X, _ = datasets.blobs(n=500, k=5, rng=3)
+    return X
+
+
+def kmeans_widget(X=None, k=5, init="random", rng=11):
+    """Step through Lloyd's iterations of k-means on 2-D data (the lecture uses k = 5).
+
+    The run (``coursekit.kmeans.kmeans``, its ``history`` of centres) is computed once.
+    Controls: the ``iteration`` slider and a ``step`` button (next iteration; wraps to 0).
+    Left: points coloured by their nearest centre (step 3), the centres' Voronoi cells and
+    arrows to where each centre jumps next (steps 4-5).  Right: the within-cluster sum of
+    squares after each assignment, decreasing to convergence.
+    """
+    from .. import kmeans as km
+
+    X = _default_kmeans_data() if X is None else np.asarray(X, dtype=float)
+    result = km.kmeans(X, k, init=init, rng=rng, keep_label_history=True)
+    # history[t]: centres after t iterations (t = 0 the start); label_history[t]: who owns what.
+    history = [np.asarray(c, dtype=float) for c in result.history]
+    labels = [np.asarray(lab) for lab in result.label_history]
+    wcss = np.asarray(result.inertia_history, dtype=float)
+    pad_x, pad_y = 0.05 * np.ptp(X[:, 0]), 0.05 * np.ptp(X[:, 1])
+    xlim = (X[:, 0].min() - pad_x, X[:, 0].max() + pad_x)
+    ylim = (X[:, 1].min() - pad_y, X[:, 1].max() + pad_y)
+    xx, yy = np.meshgrid(np.linspace(*xlim, 160), np.linspace(*ylim, 160))
+    grid = np.column_stack([xx.ravel(), yy.ravel()])
+    regions = [(xx, yy, km.assign(grid, c).reshape(xx.shape)) for c in history]
+
+    iteration = _slider(0, 0, len(history) - 1, 1, "iteration", integer=True)
+    controls = {"iteration": iteration}
+
+    def draw(fig, iteration):
+        _fixed_layout(fig, left=0.06, right=0.98, bottom=0.12, top=0.92, wspace=0.25)
+        ax, ax_obj = fig.subplots(1, 2, width_ratios=[1.6, 1])
+        nxt = history[iteration + 1] if iteration + 1 < len(history) else None
+        plotting.plot_kmeans_state(ax, X, history[iteration], labels[iteration], next_centers=nxt,
+                                   xlim=xlim, ylim=ylim, regions_grid=regions[iteration])
+        done = " (converged)" if nxt is None else ""
+        ax.set_title(f"k = {k}, iteration {iteration}{done}", fontsize="medium")
+        ax_obj.plot(np.arange(len(wcss)), wcss, "o-", color="0.6", ms=3)
+        ax_obj.plot(iteration, wcss[iteration], "o", color="#d62728", ms=9)
+        ax_obj.set_xlabel("iteration")
+        ax_obj.set_ylabel("within-cluster sum of squares")
+        ax_obj.set_title(f"WCSS = {wcss[iteration]:.1f}", fontsize="medium")
+
+    w = FigureWidget(controls, draw, figsize=(9.0, 4.0), title="k-means step by step",
+                     buttons={"step": _step_button(iteration)})
+    w.history = history
+    w.wcss = wcss
+    return w
+
+
+def quantize_widget(image=None, ks=(2, 4, 8, 16, 32), max_side=160, rng=0):
+    """Quantise a photo to k colours with k-means (``coursekit.kmeans.quantize``).
+
+    The photo (``coursekit.datasets.sample_image()`` by default) is shrunk to at most
+    ``max_side`` pixels per side and quantised once for every k in ``ks`` when the widget is
+    built.  Control: ``k`` (a selection slider over ``ks``).  Shows the original, the quantised
+    image and its palette.
+    """
+    from .. import datasets
+    from .. import kmeans as km
+
+    image = datasets.sample_image() if image is None else np.asarray(image)
+    stride = max(1, int(np.ceil(max(image.shape[:2]) / max_side)))
+    small = image[::stride, ::stride, :3]
+    cache = {int(k): km.quantize(small, int(k), rng=rng) for k in ks}
+    k_control = widgets.SelectionSlider(options=[int(k) for k in ks], value=int(ks[len(ks) // 2]),
+                                        description="colours k", continuous_update=False)
+
+    def draw(fig, k):
+        _fixed_layout(fig, left=0.02, right=0.98, bottom=0.04, top=0.92, hspace=0.25, wspace=0.05)
+        quantized, palette = cache[k]
+        grid = fig.add_gridspec(2, 2, height_ratios=[8, 1])
+        ax_o, ax_q = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+        ax_p = fig.add_subplot(grid[1, :])
+        ax_o.imshow(small)
+        ax_o.set_title("original", fontsize="medium")
+        ax_q.imshow(quantized)
+        ax_q.set_title(f"{k} colours", fontsize="medium")
+        for ax in (ax_o, ax_q):
+            ax.set_axis_off()
+        plotting.plot_palette(ax_p, palette)
+        ax_p.set_title("palette (the k cluster centres in RGB space)", fontsize="small")
+
+    w = FigureWidget({"k": k_control}, draw, figsize=(8.0, 3.8),
+                     title="Colour quantisation with k-means")
+    w.cache = cache
+    return w
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 6: the Gaussian Bayes classifier's covariance switch
+# --------------------------------------------------------------------------------------------
+def bayes_classifier_widget(X=None, y=None, feature_names=("model year", "mpg"), grid_size=150):
+    """Gaussian Bayes classifier with a covariance-structure switch (Auto MPG by default).
+
+    For every covariance type ("full", "diag", "spherical") the classifier is fitted and its
+    posterior evaluated on a grid once, at construction.  Control: ``covariance_type``
+    (dropdown).  Shows the decision regions, the data and each class's 2-std ellipse; the title
+    gives the training accuracy and the number of parameters.
+    """
+    from .. import mixture
+    from ..classifier import GaussianBayesClassifier
+
+    if X is None:
+        X, y = _auto_mpg_xy()
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    pad_x, pad_y = 0.05 * np.ptp(X[:, 0]), 0.05 * np.ptp(X[:, 1])
+    xlim = (X[:, 0].min() - pad_x, X[:, 0].max() + pad_x)
+    ylim = (X[:, 1].min() - pad_y, X[:, 1].max() + pad_y)
+    fits = {}
+    for cov_type in ("full", "diag", "spherical"):
+        clf = GaussianBayesClassifier(covariance_type=cov_type).fit(X, y)
+        fits[cov_type] = {
+            "model": clf,
+            "grid": plotting.decision_grid(clf, xlim, ylim, n=grid_size),
+            "accuracy": clf.score(X, y),
+            "n_parameters": mixture.n_parameters(len(clf.classes_), X.shape[1], cov_type),
+        }
+    classes = list(fits["full"]["model"].classes_)
+    y_index = np.searchsorted(np.asarray(classes), y)
+    control = widgets.Dropdown(options=["full", "diag", "spherical"], value="full",
+                               description="covariance")
+
+    def draw(fig, covariance_type):
+        _fixed_layout(fig, left=0.1, right=0.98, bottom=0.11, top=0.93)
+        fit = fits[covariance_type]
+        ax = fig.subplots()
+        plotting.plot_decision_regions(ax, fit["grid"], X, y_index, class_names=classes)
+        plotting.plot_ellipses(ax, fit["model"].means_, fit["model"].covariances_, n_std=2.0)
+        ax.set_xlim(xlim)
+        ax.set_ylim(ylim)
+        ax.set_xlabel(feature_names[0])
+        ax.set_ylabel(feature_names[1])
+        ax.legend(loc="upper left", fontsize="small", framealpha=0.8)
+        ax.set_title(f"{covariance_type} covariance: training accuracy {fit['accuracy']:.1%}, "
+                     f"{fit['n_parameters']} parameters", fontsize="medium")
+
+    w = FigureWidget({"covariance_type": control}, draw, figsize=(6.5, 4.5),
+                     title="Gaussian Bayes classifier: covariance structure")
+    w.fits = fits
+    return w
+
+
+def _auto_mpg_xy():
+    from .. import datasets
+
+    return datasets.auto_mpg_xy()
+
+
+# --------------------------------------------------------------------------------------------
+# Chapter 7: EM step by step on Old Faithful
+# --------------------------------------------------------------------------------------------
+def em_history(X, weights, means, covariances, max_iter=60, covariance_type="full",
+               reg_covar=1e-6, tol=1e-6):
+    """Run EM from the given parameters and keep every state (for the EM widget and figures).
+
+    Each iteration is one call of the library's :func:`coursekit.mixture.em_step` (E-step,
+    then M-step).  Stops after ``max_iter`` M-steps or when the mean log-likelihood per point
+    rises by less than ``tol``.
+
+    Returns
+    -------
+    list of dict
+        State t holds ``weights``, ``means``, ``covariances`` after t M-steps (t = 0 is the
+        start), their responsibilities ``resp`` and mean per-point ``log_likelihood``.
+    """
+    from .. import mixture
+
+    X = np.asarray(X, dtype=float)
+    params = (np.asarray(weights, float), np.asarray(means, float), np.asarray(covariances, float))
+    states = []
+    for _ in range(max_iter + 1):
+        step = mixture.em_step(X, *params, covariance_type=covariance_type, reg_covar=reg_covar)
+        states.append({"weights": params[0], "means": params[1], "covariances": params[2],
+                       "resp": step.resp, "log_likelihood": float(step.log_likelihood)})
+        if len(states) > 1 and states[-1]["log_likelihood"] - states[-2]["log_likelihood"] < tol:
+            break
+        params = (step.weights, step.means, step.covariances)
+    return states
+
+
+def _default_em_start(X):
+    from .. import gaussian
+
+    _, cov = gaussian.fit_mle(X)
+    # A deliberately poor start (two points at the wrong ends, both covariances the whole
+    # data's), so that the first iterations visibly move the components.
+    means = np.array([[2.0, 90.0], [4.5, 50.0]])
+    return np.array([0.5, 0.5]), means, np.array([cov, cov])
+
+
+def _blend(resp):
+    colors = np.array([to_rgb(plotting.cluster_color(j)) for j in range(resp.shape[1])])
+    return np.clip(resp @ colors, 0.0, 1.0)
+
+
+def em_widget(X=None, start=None, max_iter=60, covariance_type="full"):
+    """Step through EM on Old Faithful: ellipses and the log-likelihood curve.
+
+    The whole run is computed once (:func:`em_history`).  Controls: the ``iteration`` slider
+    and a ``step`` button.  Left: the points, coloured by their responsibilities (a blend of
+    the component colours), and each component's 1- and 2-std ellipses.  Right: the mean
+    log-likelihood per point after every iteration, the current one marked; it never decreases.
+    """
+    from .. import datasets
+
+    X = datasets.old_faithful() if X is None else X
+    X = np.asarray(X, dtype=float)
+    start = _default_em_start(X) if start is None else start
+    states = em_history(X, *start, max_iter=max_iter, covariance_type=covariance_type)
+    lls = np.array([s["log_likelihood"] for s in states])
+    colors = [_blend(s["resp"]) for s in states]
+    iteration = _slider(0, 0, len(states) - 1, 1, "iteration", integer=True)
+    xlim = (X[:, 0].min() - 0.5, X[:, 0].max() + 0.5)
+    ylim = (X[:, 1].min() - 8, X[:, 1].max() + 8)
+
+    def draw(fig, iteration):
+        _fixed_layout(fig, left=0.08, right=0.98, bottom=0.12, top=0.92, wspace=0.3)
+        s = states[iteration]
+        ax, ax_ll = fig.subplots(1, 2, width_ratios=[1.5, 1])
+        ax.scatter(X[:, 0], X[:, 1], c=colors[iteration], s=12, linewidths=0)
+        for n_std, style in ((1.0, "-"), (2.0, "--")):
+            plotting.plot_ellipses(ax, s["means"], s["covariances"], n_std=n_std, ls=style)
+        ax.set_xlim(xlim)
+        ax.set_ylim(ylim)
+        ax.set_xlabel("eruption (min)")
+        ax.set_ylabel("waiting (min)")
+        ax.set_title(f"iteration {iteration}: weights {np.round(s['weights'], 2).tolist()}",
+                     fontsize="medium")
+        ax_ll.plot(np.arange(len(lls)), lls, "-", color="0.8")
+        ax_ll.plot(np.arange(iteration + 1), lls[:iteration + 1], "o-", color="0.3", ms=3)
+        ax_ll.plot(iteration, lls[iteration], "o", color="#d62728", ms=9)
+        ax_ll.set_xlabel("iteration")
+        ax_ll.set_ylabel("mean log-likelihood per point")
+        ax_ll.set_title(f"{lls[iteration]:.4f}", fontsize="medium")
+
+    w = FigureWidget({"iteration": iteration}, draw, figsize=(9.0, 4.0),
+                     title="EM on Old Faithful, step by step",
+                     buttons={"step": _step_button(iteration)})
+    w.states = states
+    return w
+
+
+# (name, factory, update kwargs) for bench/bench_widgets.py: time one redraw of each widget.
+BENCH_CASES = [
+    ("mixture_sampling", mixture_sampling_widget, {"n": 2000, "w1": 0.6}),
+    ("kmeans_step", kmeans_widget, {"iteration": 2}),
+    ("quantize", quantize_widget, {"k": 32}),
+    ("bayes_classifier", bayes_classifier_widget, {"covariance_type": "diag"}),
+    ("em_step", em_widget, {"iteration": 5}),
+]

@@ -28,41 +28,136 @@ _MIN_CHUNK_ROWS = 4096
 _MAX_CHUNKS = 256
 
 
+@njit(nogil=True, cache=True, fastmath=True)
+def _chunk_generic(X, centers, labels, sums, counts, start, stop):  # pragma: no cover
+    d = X.shape[1]
+    k = centers.shape[0]
+    objective = 0.0
+    for i in range(start, stop):
+        # Start from centre 0 rather than +inf (fastmath assumes no infinities).
+        best = 0.0
+        for t in range(d):
+            diff = X[i, t] - centers[0, t]
+            best += diff * diff
+        label = 0
+        for j in range(1, k):
+            dist = 0.0
+            for t in range(d):
+                diff = X[i, t] - centers[j, t]
+                dist += diff * diff
+            if dist < best:
+                best = dist
+                label = j
+        labels[i] = label
+        counts[label] += 1.0
+        for t in range(d):
+            sums[label, t] += X[i, t]
+        objective += best
+    return objective
+
+
+# The same loop with the coordinates unrolled for d = 1, 2, 3 (lines, the book's plane, RGB
+# colours): a runtime-length d-loop keeps LLVM from holding the point in registers, which
+# costs up to 1.7x at d = 2.
+
+
+@njit(nogil=True, cache=True, fastmath=True)
+def _chunk_d1(X, centers, labels, sums, counts, start, stop):  # pragma: no cover
+    k = centers.shape[0]
+    objective = 0.0
+    for i in range(start, stop):
+        x0 = X[i, 0]
+        a = x0 - centers[0, 0]
+        best = a * a
+        label = 0
+        for j in range(1, k):
+            a = x0 - centers[j, 0]
+            dist = a * a
+            if dist < best:
+                best = dist
+                label = j
+        labels[i] = label
+        counts[label] += 1.0
+        sums[label, 0] += x0
+        objective += best
+    return objective
+
+
+@njit(nogil=True, cache=True, fastmath=True)
+def _chunk_d2(X, centers, labels, sums, counts, start, stop):  # pragma: no cover
+    k = centers.shape[0]
+    objective = 0.0
+    for i in range(start, stop):
+        x0 = X[i, 0]
+        x1 = X[i, 1]
+        a = x0 - centers[0, 0]
+        b = x1 - centers[0, 1]
+        best = a * a + b * b
+        label = 0
+        for j in range(1, k):
+            a = x0 - centers[j, 0]
+            b = x1 - centers[j, 1]
+            dist = a * a + b * b
+            if dist < best:
+                best = dist
+                label = j
+        labels[i] = label
+        counts[label] += 1.0
+        sums[label, 0] += x0
+        sums[label, 1] += x1
+        objective += best
+    return objective
+
+
+@njit(nogil=True, cache=True, fastmath=True)
+def _chunk_d3(X, centers, labels, sums, counts, start, stop):  # pragma: no cover
+    k = centers.shape[0]
+    objective = 0.0
+    for i in range(start, stop):
+        x0 = X[i, 0]
+        x1 = X[i, 1]
+        x2 = X[i, 2]
+        a = x0 - centers[0, 0]
+        b = x1 - centers[0, 1]
+        c = x2 - centers[0, 2]
+        best = a * a + b * b + c * c
+        label = 0
+        for j in range(1, k):
+            a = x0 - centers[j, 0]
+            b = x1 - centers[j, 1]
+            c = x2 - centers[j, 2]
+            dist = a * a + b * b + c * c
+            if dist < best:
+                best = dist
+                label = j
+        labels[i] = label
+        counts[label] += 1.0
+        sums[label, 0] += x0
+        sums[label, 1] += x1
+        sums[label, 2] += x2
+        objective += best
+    return objective
+
+
 @njit(parallel=True, nogil=True, cache=True, fastmath=True)
 def _assign_accumulate(X, centers, labels, chunk_sums, chunk_counts, chunk_objective):  # pragma: no cover
     n, d = X.shape
-    k = centers.shape[0]
     n_chunks = chunk_objective.shape[0]
     rows = (n + n_chunks - 1) // n_chunks
+    chunk_sums[:] = 0.0
+    chunk_counts[:] = 0.0
     for c in prange(n_chunks):
         start = c * rows
         stop = min(start + rows, n)
-        sums = chunk_sums[c]
-        counts = chunk_counts[c]
-        sums[:, :] = 0.0
-        counts[:] = 0.0
-        objective = 0.0
-        for i in range(start, stop):
-            # Start from centre 0 rather than +inf (fastmath assumes no infinities).
-            best = 0.0
-            for t in range(d):
-                diff = X[i, t] - centers[0, t]
-                best += diff * diff
-            label = 0
-            for j in range(1, k):
-                dist = 0.0
-                for t in range(d):
-                    diff = X[i, t] - centers[j, t]
-                    dist += diff * diff
-                if dist < best:
-                    best = dist
-                    label = j
-            labels[i] = label
-            counts[label] += 1.0
-            for t in range(d):
-                sums[label, t] += X[i, t]
-            objective += best
-        chunk_objective[c] = objective
+        if d == 1:
+            obj = _chunk_d1(X, centers, labels, chunk_sums[c], chunk_counts[c], start, stop)
+        elif d == 2:
+            obj = _chunk_d2(X, centers, labels, chunk_sums[c], chunk_counts[c], start, stop)
+        elif d == 3:
+            obj = _chunk_d3(X, centers, labels, chunk_sums[c], chunk_counts[c], start, stop)
+        else:
+            obj = _chunk_generic(X, centers, labels, chunk_sums[c], chunk_counts[c], start, stop)
+        chunk_objective[c] = obj
 
 
 def _n_chunks(n):
@@ -98,12 +193,5 @@ def lloyd_step(X, centers):
     chunk_counts = np.empty((m, k))
     chunk_objective = np.empty(m)
     _assign_accumulate(X, centers, labels, chunk_sums, chunk_counts, chunk_objective)
-    # Sequential sums over chunks in a fixed order: reproducible whatever the thread count.
-    sums = chunk_sums[0].copy()
-    counts = chunk_counts[0].copy()
-    objective = float(chunk_objective[0])
-    for c in range(1, m):
-        sums += chunk_sums[c]
-        counts += chunk_counts[c]
-        objective += float(chunk_objective[c])
-    return labels, objective, sums, counts
+    # Sums over chunks in a fixed order: reproducible whatever the thread count.
+    return labels, float(chunk_objective.sum()), chunk_sums.sum(axis=0), chunk_counts.sum(axis=0)

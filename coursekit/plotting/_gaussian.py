@@ -130,13 +130,8 @@ def plot_density_contours(ax, logpdf_fn, xlim, ylim, n_grid=100, levels=8, fille
 
 
 def _ellipse(mean, cov, n_std):
-    """(eigenvalues descending, unit eigenvectors as columns, (m, 2) points) of the ellipse."""
-    result = _gaussian().ellipse(mean, cov, n_std=n_std)
-    values = np.asarray(result.eigenvalues, dtype=float)
-    vectors = np.asarray(result.eigenvectors, dtype=float)
-    points = np.asarray(result.points, dtype=float)
-    order = np.argsort(values)[::-1]
-    return values[order], vectors[:, order], points
+    """:func:`coursekit.gaussian.ellipse` (eigenvalues in decreasing order, closed outline)."""
+    return _gaussian().ellipse(mean, cov, n_std=n_std)
 
 
 def plot_gaussian_ellipse(ax, mean, cov, n_std=2.0, **kw):
@@ -163,11 +158,10 @@ def plot_gaussian_ellipse(ax, mean, cov, n_std=2.0, **kw):
     """
     mean = check_mean(mean, d=2)
     cov = check_cov(cov, d=2)
-    _, _, points = _ellipse(mean, cov, n_std)
+    points = _ellipse(mean, cov, n_std).points
     kw.setdefault("color", MODEL_COLOR)
     kw.setdefault("lw", 1.5)
-    closed = np.vstack([points, points[:1]])
-    (line,) = ax.plot(closed[:, 0], closed[:, 1], **kw)
+    (line,) = ax.plot(points[:, 0], points[:, 1], **kw)
     return line
 
 
@@ -194,12 +188,12 @@ def plot_eigenvectors(ax, mean, cov, n_std=1.0, labels=True, colors=(VMAX_COLOR,
     """
     mean = check_mean(mean, d=2)
     cov = check_cov(cov, d=2)
-    values, vectors, _ = _ellipse(mean, cov, n_std)
+    geometry = _ellipse(mean, cov, n_std)
     names = (r"\max", r"\min")
     prefix = "" if n_std == 1 else f"{n_std:g}"
     arrows = []
     for j in range(2):
-        tip = mean + n_std * np.sqrt(values[j]) * vectors[:, j]
+        tip = mean + geometry.half_lengths[j] * geometry.eigenvectors[:, j]
         ann = ax.annotate(
             "", xy=tuple(tip), xytext=tuple(mean),
             arrowprops=dict(arrowstyle="-|>", color=colors[j], lw=2, shrinkA=0, shrinkB=0),
@@ -281,7 +275,7 @@ def plot_clt(ax, n, n_repeats=20_000, rng=0, bins=60):
     ax.set_xlim(0, 1)
     ax.set_xlabel(r"$\bar u = \frac{1}{N} \sum_{i=1}^N u_i$")
     ax.set_ylabel("density")
-    ax.set_title(f"N = {n}")
+    ax.set_title(f"N = {n}", fontsize=11)
     return {"hist": hist, "normal": normal, "means": means}
 
 
@@ -301,7 +295,7 @@ def plot_binomial_normal(ax, n, p):
         raise ValueError(f"p must be strictly between 0 and 1, got {p}")
     k = np.arange(n + 1)
     pmf = stats.binom.pmf(k, n, p)
-    stems = ax.vlines(k, 0, pmf, color=DATA_COLOR, lw=max(1.0, 120.0 / (n + 1)), label=f"Binomial({n}, {p:.2f})")
+    stems = ax.vlines(k, 0, pmf, color=DATA_COLOR, lw=max(1.0, 120.0 / (n + 1)), label=f"Binomial(N = {n}, p = {p:.2f})")
     mean, var = n * p, n * p * (1 - p)
     lo, hi = max(-0.5, mean - 5 * np.sqrt(var)), min(n + 0.5, mean + 5 * np.sqrt(var))
     normal = plot_normal_pdf(ax, mean, var, x=np.linspace(lo, hi, 300), lw=2,
@@ -395,6 +389,7 @@ def plot_marginal_conditional(fig, mean, cov, x1, lim=4.0, n_grid=160):
     ax_m.legend(loc="upper right", fontsize=8, frameon=False)
     ax_m.set_ylabel("$p(x_1)$")
     ax_m.tick_params(labelbottom=False)
+    ax_m.locator_params(axis="y", nbins=3)
 
     # Conditional: the joint along the vertical line x1 = const, renormalised to integrate to 1.
     slice_dens = np.exp(g.logpdf(np.column_stack([np.full_like(ys, x1), ys]), mean, cov))
@@ -403,8 +398,9 @@ def plot_marginal_conditional(fig, mean, cov, x1, lim=4.0, n_grid=160):
     c_mean, c_cov = g.conditional(mean, cov, [0], [x1])
     cond_y = g.pdf(ys[:, None], c_mean, c_cov)
     (cond_line,) = ax_c.plot(cond_y, ys, color=MLE_COLOR, lw=2)
-    ax_c.set_xlabel(rf"$p(x_2 \mid x_1 = {x1:.2f})$")
+    ax_c.set_xlabel(f"p(x₂ | x₁ = {x1:.2f})")
     ax_c.tick_params(labelleft=False)
+    ax_c.locator_params(axis="x", nbins=3)
     ax_c.set_xlim(0, None)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
@@ -495,7 +491,9 @@ def log_likelihood_grid(x, mus, sigmas):
     X = check_X(x, name="x")
     mus = np.asarray(mus, dtype=float)
     sigmas = np.asarray(sigmas, dtype=float)
-    return np.array([[g.log_likelihood(X, [m], [[s * s]]) for m in mus] for s in sigmas])
+    # N(x | mu, s^2) = N(x - mu | 0, s^2): one logpdf call per sigma covers every mu at once.
+    shifted = (X[:, 0][None, :] - mus[:, None]).ravel()
+    return np.array([g.logpdf(shifted, [0.0], [[s * s]]).reshape(mus.size, -1).sum(axis=1) for s in sigmas])
 
 
 def plot_log_likelihood(fig, x, mu, sigma, grid=None):
@@ -537,17 +535,19 @@ def plot_log_likelihood(fig, x, mu, sigma, grid=None):
     lo, hi = min(xs.min(), mu - 3 * sigma), max(xs.max(), mu + 3 * sigma)
     grid_x = np.linspace(lo - 0.5 * sigma_hat, hi + 0.5 * sigma_hat, 300)
     plot_normal_pdf(ax, mu_hat, sigma_hat**2, x=grid_x, color=MLE_COLOR, lw=1.5, ls="--",
-                    label=rf"MLE $\hat\mu={mu_hat:.2f},\ \hat\sigma={sigma_hat:.2f}$")
-    density = plot_normal_pdf(ax, mu, sigma**2, x=grid_x, lw=2, label=rf"$\mu={mu:.2f},\ \sigma={sigma:.2f}$")
+                    label=f"MLE: μ = {mu_hat:.2f}, σ = {sigma_hat:.2f}")
+    # Changing numbers are plain (unicode) text: re-parsing mathtext on every redraw is slow.
+    density = plot_normal_pdf(ax, mu, sigma**2, x=grid_x, lw=2, label=f"μ = {mu:.2f}, σ = {sigma:.2f}")
     ax.plot(xs, np.zeros_like(xs), "|", color="k", ms=14)
     ax.set_xlabel("$x$")
     ax.set_ylabel("density")
-    ax.set_title(rf"$\ell(\mu,\sigma) = {ll:.1f}$   (max {ll_hat:.1f})", fontsize=11)
+    ax.set_title(f"ℓ(μ, σ) = {ll:.1f}   (maximum {ll_hat:.1f})", fontsize=11)
     ax.legend(fontsize=8, frameon=False, loc="upper right")
 
     # Clip the surface from below so the contours near the maximum are visible.
     levels = ll_hat - np.array([40.0, 20.0, 10.0, 5.0, 2.0, 0.5])
-    ax_ll.contourf(mus, sigmas, np.maximum(ll_grid, ll_hat - 60), levels=20, cmap="viridis")
+    ax_ll.imshow(np.maximum(ll_grid, ll_hat - 60), origin="lower", aspect="auto", cmap="viridis",
+                 extent=(mus[0], mus[-1], sigmas[0], sigmas[-1]), interpolation="bilinear")
     ax_ll.contour(mus, sigmas, ll_grid, levels=np.sort(levels), colors="w", linewidths=0.6)
     (mle_marker,) = ax_ll.plot([mu_hat], [sigma_hat], "*", color=MLE_COLOR, ms=14, mec="w", label="MLE")
     (current,) = ax_ll.plot([mu], [sigma], "o", color="w", ms=8, mec="k", label=r"$(\mu, \sigma)$")

@@ -71,8 +71,8 @@ __all__ = [
 INITS = ("k-means++", "random")
 BACKENDS = ("numba", "numpy")
 
-# Rows per block in the NumPy assignment step: a (block, k, d) difference array stays ~8 MB.
-_BLOCK_ELEMENTS = 1 << 20
+# Rows per block in the NumPy assignment step: bounds the (block, k) distance array.
+_BLOCK_ROWS = 1 << 16
 
 
 @dataclass
@@ -125,29 +125,36 @@ class KMeansResult:
 
 def _sq_distances(X, centers):
     """Squared Euclidean distances (n, k), by differences (exact for points close together)."""
-    diff = X[:, None, :] - centers[None, :, :]
-    return np.einsum("nkd,nkd->nk", diff, diff)
+    d2 = np.empty((X.shape[0], centers.shape[0]))
+    for j, c in enumerate(centers):
+        diff = X - c
+        d2[:, j] = np.einsum("nd,nd->n", diff, diff)
+    return d2
 
 
 def _assign(X, centers):
     """Nearest-centre labels and squared distances; blocks of rows bound the memory."""
-    n, d = X.shape
-    k = centers.shape[0]
+    n = X.shape[0]
     labels = np.empty(n, dtype=np.int64)
     min_d2 = np.empty(n)
-    block = max(1, _BLOCK_ELEMENTS // (k * d))
-    for start in range(0, n, block):
-        d2 = _sq_distances(X[start : start + block], centers)
-        labels[start : start + block] = np.argmin(d2, axis=1)
-        min_d2[start : start + block] = np.take_along_axis(d2, labels[start : start + block, None], 1)[:, 0]
+    for start in range(0, n, _BLOCK_ROWS):
+        rows = slice(start, start + _BLOCK_ROWS)
+        d2 = _sq_distances(X[rows], centers)
+        labels[rows] = np.argmin(d2, axis=1)
+        min_d2[rows] = np.take_along_axis(d2, labels[rows, None], axis=1)[:, 0]
     return labels, min_d2
+
+
+def _cluster_sums(X, labels, k):
+    """Per-cluster sums (k, d) and counts (k,); bincount per column is ~10x faster than add.at."""
+    counts = np.bincount(labels, minlength=k).astype(np.float64)
+    sums = np.stack([np.bincount(labels, weights=col, minlength=k) for col in X.T], axis=1)
+    return sums, counts
 
 
 def _update(X, labels, k, old_centers=None):
     """Cluster means, with the documented relocation of empty clusters."""
-    counts = np.bincount(labels, minlength=k).astype(np.float64)
-    sums = np.zeros((k, X.shape[1]))
-    np.add.at(sums, labels, X)
+    sums, counts = _cluster_sums(X, labels, k)
     return _means_from_sums(X, labels, sums, counts, old_centers)
 
 
@@ -450,11 +457,8 @@ def kmeans(
 
 def _numpy_step(X, centers):
     """One assignment pass: labels, objective, and per-cluster sums and counts (NumPy)."""
-    k = centers.shape[0]
     labels, min_d2 = _assign(X, centers)
-    counts = np.bincount(labels, minlength=k).astype(np.float64)
-    sums = np.zeros((k, X.shape[1]))
-    np.add.at(sums, labels, X)
+    sums, counts = _cluster_sums(X, labels, centers.shape[0])
     return labels, float(min_d2.sum()), sums, counts
 
 

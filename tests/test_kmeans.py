@@ -112,8 +112,9 @@ def test_fewer_distinct_points_than_k_gives_no_nan(backend):
     np.testing.assert_array_equal(res.centers[2], [9.0, 9.0])  # kept: relocation is pointless
 
 
-def test_backends_agree_and_numba_is_thread_count_independent():
-    X = blobs(10, 20_000, 5, 7, 4.0)
+@pytest.mark.parametrize("d", [1, 2, 3, 5])  # the kernel has unrolled paths for d = 1, 2, 3
+def test_backends_agree_and_numba_is_thread_count_independent(d):
+    X = blobs(10 + d, 20_000, d, 7, 4.0)
     init = km.kmeans_plus_plus(X, 7, rng=1)
     a = km.kmeans(X, 7, init=init, backend="numpy", tol=0)
     b = km.kmeans(X, 7, init=init, backend="numba", tol=0)

@@ -1,0 +1,709 @@
+"""Gaussian mixture models: sampling, density, and EM (E-step, M-step, fit), BIC/AIC.
+
+A mixture with k components in d dimensions is ``(weights, means, covariances)`` with shapes
+(k,), (k, d) and (k, d, d).  Covariances are always stored and returned as full matrices;
+``covariance_type`` ("full", "diag", "spherical") only restricts what the M-step may estimate.
+
+EM follows scikit-learn's ``GaussianMixture`` exactly (same formulas, same order, same stopping
+rule), so both started from the same parameters produce the same iterates:
+
+* the M-step uses ``N_k = sum_i r_ik + 10 * eps`` and adds ``reg_covar`` to the diagonal of
+  every covariance (for "spherical": to the variance);
+* one iteration t = 1, 2, ... is: E-step with the current parameters theta_{t-1} (which gives
+  their mean log-likelihood l_{t-1}), then M-step -> theta_t;
+* it stops after iteration t >= 2 when ``|l_{t-1} - l_{t-2}| < tol`` (converged), or after
+  ``max_iter`` iterations (not converged: a :class:`coursekit.ConvergenceWarning`).
+
+Implementation: the E-step is computed over blocks of rows, with the M-step's sufficient
+statistics accumulated in the same pass, so memory stays O(block * k * d) beyond the data and
+(n, k) is only materialised for the final responsibilities.  Densities use the Cholesky factor
+of each covariance (through the "precision Cholesky" ``P = L^{-T}``, ``P P^T = cov^{-1}``, as in
+scikit-learn) and log-sum-exp; no covariance matrix is inverted.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+from scipy import linalg
+from scipy.special import logsumexp
+
+from ._exceptions import ConvergenceWarning
+from ._validation import (
+    _to_float_array,
+    check_covariance_type,
+    check_covariances,
+    check_int,
+    check_k,
+    check_means,
+    check_positive_float,
+    check_rng,
+    check_weights,
+    check_X,
+)
+
+__all__ = [
+    "sample",
+    "logpdf",
+    "log_likelihood",
+    "responsibilities",
+    "m_step",
+    "em_step",
+    "fit",
+    "bic",
+    "aic",
+    "n_parameters",
+    "GMMResult",
+    "EMStep",
+]
+
+_LOG_2PI = math.log(2.0 * math.pi)
+# Elements in one (rows, k, d) working block of the E-step: big enough that the per-block
+# Python overhead is negligible, small enough to stay in cache (see bench/bench_gmm.py).
+_BLOCK_ELEMENTS = 2**17
+_MIN_ROWS = 512
+_EPS10 = 10 * np.finfo(np.float64).eps
+_INITS = ("kmeans", "random")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _infer_d(means):
+    arr = np.asarray(means)
+    return 1 if arr.ndim <= 1 else arr.shape[-1]
+
+
+def _check_params(weights, means, covariances, d=None, prefix=""):
+    """Validate (weights, means, covariances); returns float64 (k,), (k, d), (k, d, d)."""
+    weights = check_weights(weights, name=f"{prefix}weights")
+    k = weights.shape[0]
+    if d is None:
+        d = _infer_d(means)
+    means = check_means(means, k, d, name=f"{prefix}means")
+    covariances = check_covariances(covariances, k, d, name=f"{prefix}covariances")
+    return weights, means, covariances
+
+
+def _check_resp(resp, n):
+    resp = _to_float_array(resp, "resp")
+    if resp.ndim == 1:
+        resp = resp[:, None]
+    if resp.ndim != 2 or resp.shape[0] != n or resp.shape[1] < 1:
+        raise ValueError(f"resp must have shape (n, k) with n = {n} rows, got {resp.shape}")
+    if not np.all(np.isfinite(resp)):
+        raise ValueError("resp contains NaN or infinity")
+    if np.any(resp < 0):
+        raise ValueError("resp must be non-negative")
+    if not np.allclose(resp.sum(axis=1), 1.0, rtol=0, atol=1e-6):
+        raise ValueError("resp rows must sum to 1 (they are probabilities over the k components)")
+    return resp
+
+
+# --------------------------------------------------------------------------- the E-step engine
+
+
+class _Model(NamedTuple):
+    """Parameters prepared for the E-step of one covariance type.
+
+    ``prec`` is the precision Cholesky: (k, d, d) upper factors for "full", the precisions
+    1/var as (k, d) for "diag" and (k,) for "spherical".  ``log_det`` is
+    ``log det(P) = -log det(cov) / 2`` per component.
+    """
+
+    kind: str
+    log_weights: np.ndarray
+    means: np.ndarray
+    prec: np.ndarray
+    log_det: np.ndarray
+
+
+_SINGULAR = (
+    "a covariance matrix is not positive definite (a component collapsed onto too few points); "
+    "increase reg_covar, reduce k, or rescale X"
+)
+
+
+def _model(weights, means, covariances, kind):
+    """Prepare validated parameters (full (k, d, d) covariances) for the E-step of ``kind``."""
+    k, d = means.shape
+    with np.errstate(divide="ignore"):  # a zero weight is a component that never fires
+        log_weights = np.log(weights)
+    if kind == "full":
+        prec = np.empty((k, d, d))
+        log_det = np.empty(k)
+        eye = np.eye(d)
+        for j in range(k):
+            try:
+                chol = np.linalg.cholesky(covariances[j])
+            except np.linalg.LinAlgError:
+                raise ValueError(_SINGULAR) from None
+            prec[j] = linalg.solve_triangular(chol, eye, lower=True, check_finite=False).T
+            log_det[j] = -np.sum(np.log(np.diag(chol)))
+        return _Model(kind, log_weights, means, prec, log_det)
+    var = np.diagonal(covariances, axis1=1, axis2=2)
+    if kind == "spherical":
+        var = var.mean(axis=1)
+    if np.any(var <= 0):
+        raise ValueError(_SINGULAR)
+    prec = 1.0 / var
+    log_det = 0.5 * np.log(prec)
+    if kind == "diag":
+        log_det = log_det.sum(axis=1)
+    else:
+        log_det = d * log_det
+    return _Model(kind, log_weights, means, prec, log_det)
+
+
+def _block_rows(k, d):
+    return max(_MIN_ROWS, _BLOCK_ELEMENTS // max(1, k * d))
+
+
+def _e_pass(X, model, m_type=None, store_resp=False):
+    """One pass over the rows of X: E-step with ``model``.
+
+    Returns ``(total_log_likelihood, stats, resp)``.  ``stats`` (when ``m_type`` is given) are
+    the M-step's sufficient statistics for that covariance type, accumulated block by block:
+    ``R = sum_i r_ik``, ``a = sum_i r_ik (x_i - c_k)``, ``S = sum_i r_ik (x_i - c_k)(x_i - c_k)^T``
+    (only its diagonal when ``m_type`` is not "full") about a shift ``c``: the current means for
+    the "full" E-step (small differences, no cancellation), zero for the others.
+    ``resp`` is the (n, k) responsibilities when ``store_resp``.
+    """
+    n, d = X.shape
+    k = model.means.shape[0]
+    rows = _block_rows(k, d)
+    const = model.log_weights + model.log_det - 0.5 * d * _LOG_2PI
+    collect = m_type is not None
+    full_stats = m_type == "full"
+    R = np.zeros(k)
+    a = np.zeros((k, d))
+    S = np.zeros((k, d, d)) if full_stats else np.zeros((k, d))
+    resp_out = np.empty((n, k)) if store_resp else None
+    total = 0.0
+    if model.kind == "diag":
+        mp = model.means * model.prec
+        mp_const = np.sum(model.means * mp, axis=1)
+    elif model.kind == "spherical":
+        m_sq = np.sum(model.means**2, axis=1)
+    for start in range(0, n, rows):
+        Xb = X[start : start + rows]
+        if model.kind == "full":
+            D = Xb[None, :, :] - model.means[:, None, :]  # (k, b, d)
+            Y = D @ model.prec  # rows of L^{-1}(x - mu) per component
+            maha = np.einsum("kbd,kbd->bk", Y, Y)
+        else:
+            X2 = Xb * Xb
+            if model.kind == "diag":
+                maha = X2 @ model.prec.T - 2.0 * (Xb @ mp.T) + mp_const
+            else:
+                maha = (X2.sum(axis=1)[:, None] - 2.0 * (Xb @ model.means.T) + m_sq) * model.prec
+        wlp = const - 0.5 * maha
+        lse = logsumexp(wlp, axis=1)
+        total += lse.sum()
+        resp = np.exp(wlp - lse[:, None])
+        if store_resp:
+            resp_out[start : start + rows] = resp
+        if collect:
+            R += resp.sum(axis=0)
+            if model.kind == "full":
+                W = D * resp.T[:, :, None]
+                a += W.sum(axis=1)
+                if full_stats:
+                    S += np.matmul(W.transpose(0, 2, 1), D)
+                else:
+                    S += np.einsum("kbd,kbd->kd", W, D)
+            else:
+                a += resp.T @ Xb
+                S += resp.T @ X2
+    stats = None
+    if collect:
+        shift = model.means if model.kind == "full" else np.zeros_like(model.means)
+        stats = (R, a, S, shift)
+    return total, stats, resp_out
+
+
+def _m_from_stats(stats, covariance_type, reg_covar):
+    """M-step from the sufficient statistics of :func:`_e_pass`: (weights, means, covariances)."""
+    R, a, S, shift = stats
+    k, d = a.shape
+    nk = R + _EPS10
+    means = (a + R[:, None] * shift) / nk[:, None]
+    delta = means - shift
+    # Centre the scatter about the new means: C = S - a delta^T - delta a^T + R delta delta^T.
+    if S.ndim == 3:
+        C = (
+            S
+            - a[:, :, None] * delta[:, None, :]
+            - delta[:, :, None] * a[:, None, :]
+            + R[:, None, None] * delta[:, :, None] * delta[:, None, :]
+        )
+        cov = C / nk[:, None, None]
+        cov = 0.5 * (cov + cov.transpose(0, 2, 1))
+        cov[:, np.arange(d), np.arange(d)] += reg_covar
+    else:
+        var = (S - 2.0 * a * delta + R[:, None] * delta**2) / nk[:, None]
+        # Rounding can leave a collapsed component a tiny negative variance; it is zero.
+        var = np.maximum(var, 0.0) + reg_covar
+        if covariance_type == "spherical":
+            var = np.repeat(var.mean(axis=1, keepdims=True), d, axis=1)
+        cov = np.zeros((k, d, d))
+        cov[:, np.arange(d), np.arange(d)] = var
+    weights = nk / nk.sum()
+    return weights, means, cov
+
+
+def _m_step_exact(X, resp, covariance_type, reg_covar):
+    """M-step from explicit responsibilities (two passes, centred about the new means)."""
+    n, d = X.shape
+    k = resp.shape[1]
+    R = resp.sum(axis=0)
+    means = (resp.T @ X) / (R + _EPS10)[:, None]
+    S = np.zeros((k, d, d)) if covariance_type == "full" else np.zeros((k, d))
+    for j in range(k):
+        diff = X - means[j]
+        if covariance_type == "full":
+            S[j] = (resp[:, j, None] * diff).T @ diff
+        else:
+            S[j] = resp[:, j] @ (diff * diff)
+    # a = sum_i r_ij (x_i - mean_j) is zero up to rounding of the 10*eps in N_k; keep it exact.
+    a = resp.T @ X - R[:, None] * means
+    return _m_from_stats((R, a, S, means), covariance_type, reg_covar)
+
+
+# --------------------------------------------------------------------------- public: density
+
+
+def logpdf(X, weights, means, covariances):
+    """Log density of the mixture, ``log sum_k pi_k N(x_i | mu_k, Sigma_k)``, at each row of X.
+
+    Parameters
+    ----------
+    X : array-like, shape (n, d) or (n,)
+    weights : array-like, shape (k,)
+        Non-negative, summing to 1.
+    means : array-like, shape (k, d)
+    covariances : array-like, shape (k, d, d)
+        Symmetric positive definite (for d = 1 also (k,) variances).
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    X = check_X(X)
+    model = _model(*_check_params(weights, means, covariances, d=X.shape[1]), "full")
+    n, d = X.shape
+    out = np.empty(n)
+    rows = _block_rows(model.means.shape[0], d)
+    const = model.log_weights + model.log_det - 0.5 * d * _LOG_2PI
+    for start in range(0, n, rows):
+        Xb = X[start : start + rows]
+        Y = (Xb[None, :, :] - model.means[:, None, :]) @ model.prec
+        out[start : start + rows] = logsumexp(const - 0.5 * np.einsum("kbd,kbd->bk", Y, Y), axis=1)
+    return out
+
+
+def log_likelihood(X, weights, means, covariances):
+    """Log-likelihood of the data set, ``sum_i log p(x_i)`` (a sum, not a mean); see :func:`logpdf`.
+
+    Returns
+    -------
+    float
+    """
+    return float(np.sum(logpdf(X, weights, means, covariances)))
+
+
+def responsibilities(X, weights, means, covariances):
+    """The E-step: ``r_ik = pi_k N(x_i | mu_k, Sigma_k) / sum_j pi_j N(x_i | mu_j, Sigma_j)``.
+
+    Computed in log space (log-sum-exp), so far-away points do not underflow to 0/0.
+
+    Parameters
+    ----------
+    X : array-like, shape (n, d) or (n,)
+    weights : array-like, shape (k,)
+    means : array-like, shape (k, d)
+    covariances : array-like, shape (k, d, d)
+
+    Returns
+    -------
+    ndarray, shape (n, k)
+        Each row sums to 1.
+    """
+    X = check_X(X)
+    model = _model(*_check_params(weights, means, covariances, d=X.shape[1]), "full")
+    return _e_pass(X, model, store_resp=True)[2]
+
+
+# --------------------------------------------------------------------------- public: EM pieces
+
+
+def m_step(X, resp, covariance_type="full", reg_covar=1e-6):
+    """The M-step: weighted maximum-likelihood parameters given responsibilities.
+
+    ``N_k = sum_i r_ik`` (+ 10 eps, as scikit-learn, so an empty component does not divide by
+    zero), ``pi_k = N_k / sum_j N_j``, ``mu_k = sum_i r_ik x_i / N_k``, and
+    ``Sigma_k = sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T / N_k + reg_covar * I`` ("full"), its
+    diagonal ("diag") or the mean of its diagonal times I ("spherical").
+
+    Parameters
+    ----------
+    X : array-like, shape (n, d) or (n,)
+    resp : array-like, shape (n, k)
+        Responsibilities: non-negative, rows summing to 1 (one-hot rows give the
+        "labelled data" fit of each class separately).
+    covariance_type : {"full", "diag", "spherical"}
+    reg_covar : float
+        Non-negative, added to the diagonal of each covariance.
+
+    Returns
+    -------
+    weights : ndarray, shape (k,)
+    means : ndarray, shape (k, d)
+    covariances : ndarray, shape (k, d, d)
+        Full matrices whatever ``covariance_type``.
+    """
+    X = check_X(X)
+    resp = _check_resp(resp, X.shape[0])
+    covariance_type = check_covariance_type(covariance_type)
+    reg_covar = check_positive_float(reg_covar, "reg_covar", allow_zero=True)
+    return _m_step_exact(X, resp, covariance_type, reg_covar)
+
+
+class EMStep(NamedTuple):
+    """One EM iteration (see :func:`em_step`)."""
+
+    weights: np.ndarray
+    """(k,) new mixing weights."""
+    means: np.ndarray
+    """(k, d) new means."""
+    covariances: np.ndarray
+    """(k, d, d) new covariances."""
+    log_likelihood: float
+    """Mean per-point log-likelihood of the parameters passed *in* (computed by the E-step)."""
+    resp: np.ndarray
+    """(n, k) responsibilities of the parameters passed in (the E-step)."""
+
+
+def em_step(X, weights, means, covariances, covariance_type="full", reg_covar=1e-6):
+    """One EM iteration: E-step with the given parameters, then M-step.
+
+    This is exactly one iteration of :func:`fit`, for stepping through EM by hand (the book's
+    widget, the homework)::
+
+        params = init
+        for t in range(10):
+            step = em_step(X, *params)
+            curve.append(step.log_likelihood)   # l(params) before this step's M-step
+            params = step.weights, step.means, step.covariances
+
+    The log-likelihood of the returned parameters is at least ``log_likelihood`` (EM never
+    decreases it); it is what the next call reports.
+
+    Parameters
+    ----------
+    X : array-like, shape (n, d) or (n,)
+    weights, means, covariances : array-like, shapes (k,), (k, d), (k, d, d)
+        Current parameters (any symmetric positive definite covariances).
+    covariance_type : {"full", "diag", "spherical"}
+        Constraint of the M-step.
+    reg_covar : float
+        Added to the diagonal of each new covariance.
+
+    Returns
+    -------
+    EMStep
+        Named tuple ``(weights, means, covariances, log_likelihood, resp)``.
+    """
+    X = check_X(X)
+    params = _check_params(weights, means, covariances, d=X.shape[1])
+    covariance_type = check_covariance_type(covariance_type)
+    reg_covar = check_positive_float(reg_covar, "reg_covar", allow_zero=True)
+    total, stats, resp = _e_pass(X, _model(*params, "full"), m_type=covariance_type, store_resp=True)
+    new = _m_from_stats(stats, covariance_type, reg_covar)
+    return EMStep(*new, total / X.shape[0], resp)
+
+
+# --------------------------------------------------------------------------- public: fit
+
+
+@dataclass
+class GMMResult:
+    """A fitted Gaussian mixture (see :func:`fit`)."""
+
+    weights: np.ndarray
+    """(k,) mixing weights."""
+    means: np.ndarray
+    """(k, d) component means."""
+    covariances: np.ndarray
+    """(k, d, d) covariances, full matrices for every covariance type."""
+    log_likelihood: list = field(default_factory=list)
+    """Mean per-point log-likelihood after 0, 1, ..., n_iter iterations (n_iter + 1 values):
+    ``log_likelihood[0]`` is the initial parameters', ``log_likelihood[-1]`` the returned
+    parameters'.  Never decreases.  ``log_likelihood[:-1]`` is scikit-learn's ``lower_bounds_``."""
+    n_iter: int = 0
+    """Number of EM iterations (M-steps) performed."""
+    converged: bool = False
+    """Whether the change in mean log-likelihood fell below ``tol`` within ``max_iter``."""
+    labels: np.ndarray = None
+    """(n,) most responsible component of each point."""
+    resp: np.ndarray = None
+    """(n, k) responsibilities under the returned parameters."""
+    covariance_type: str = "full"
+    reg_covar: float = 1e-6
+
+
+def _check_init_structure(covariances, covariance_type):
+    """Explicit initial covariances must already have the structure of ``covariance_type``."""
+    if covariance_type == "full":
+        return
+    k, d, _ = covariances.shape
+    diag = np.diagonal(covariances, axis1=1, axis2=2)
+    off = covariances - np.einsum("kd,de->kde", diag, np.eye(d))
+    scale = np.abs(diag).max(axis=1)
+    if np.any(np.abs(off).max(axis=(1, 2)) > 1e-12 * scale):
+        raise ValueError(f"init covariances must be diagonal for covariance_type={covariance_type!r}")
+    if covariance_type == "spherical" and np.any(np.ptp(diag, axis=1) > 1e-10 * scale):
+        raise ValueError("init covariances must be multiples of the identity for covariance_type='spherical'")
+
+
+def _initial_params(X, k, init, covariance_type, reg_covar, rng):
+    n, d = X.shape
+    if isinstance(init, str):
+        if init not in _INITS:
+            raise ValueError(f"init must be one of {_INITS} or a (weights, means, covariances) tuple, got {init!r}")
+        if init == "kmeans":
+            from .kmeans import kmeans  # imported here: kmeans is a sibling module built separately
+
+            labels = np.asarray(kmeans(X, k, rng=rng).labels)
+            resp = np.zeros((n, k))
+            resp[np.arange(n), labels] = 1.0
+            return _m_step_exact(X, resp, covariance_type, reg_covar)
+        # "random": k distinct data points as means, each component with the covariance of the
+        # whole data set, equal weights (the textbook start).  Random *responsibilities* would
+        # put every mean at the data mean, a stationary point EM cannot leave.
+        means = X[rng.choice(n, size=k, replace=False)]
+        _, _, cov = _m_step_exact(X, np.ones((n, 1)), covariance_type, reg_covar)
+        return np.full(k, 1.0 / k), means, np.repeat(cov, k, axis=0)
+    if not isinstance(init, (tuple, list)) or len(init) != 3:
+        raise ValueError(
+            f"init must be one of {_INITS} or a (weights, means, covariances) tuple, got {type(init).__name__}"
+        )
+    weights, means, covariances = _check_params(*init, d=d, prefix="init ")
+    if weights.shape[0] != k:
+        raise ValueError(f"init weights have k = {weights.shape[0]} components but k = {k}")
+    _check_init_structure(covariances, covariance_type)
+    return weights, means, covariances
+
+
+def fit(X, k, covariance_type="full", init="kmeans", max_iter=100, tol=1e-3, reg_covar=1e-6, rng=None):
+    """Fit a k-component Gaussian mixture to X by EM.
+
+    Iterations match scikit-learn's ``GaussianMixture`` (see the module docstring): from the
+    same initial parameters (``weights_init``, ``means_init``, ``precisions_init``) both give the
+    same log-likelihoods and parameters at every iteration.
+
+    Parameters
+    ----------
+    X : array-like, shape (n, d) or (n,)
+    k : int
+        Number of components, 1 <= k <= n.
+    covariance_type : {"full", "diag", "spherical"}
+    init : "kmeans", "random" or (weights, means, covariances)
+        "kmeans": responsibilities from the labels of :func:`coursekit.kmeans.kmeans`
+        (k-means++ seeding) followed by an M-step (as scikit-learn's "kmeans"); "random":
+        k distinct data points drawn at random as the means, equal weights, and the covariance
+        of the whole data set (restricted to ``covariance_type``, plus ``reg_covar``) for every
+        component; a tuple: these starting parameters (covariances (k, d, d) with the
+        structure of ``covariance_type``).
+    max_iter : int
+        Maximum number of EM iterations (>= 0; 0 returns the initial parameters).
+    tol : float
+        Stop when the mean per-point log-likelihood changes by less than ``tol``.
+    reg_covar : float
+        Non-negative, added to the diagonal of every covariance in each M-step; keeps a
+        component that collapses onto a single point from becoming singular.
+    rng : numpy.random.Generator, int or None
+        Randomness of the initialisation.
+
+    Returns
+    -------
+    GMMResult
+        ``weights (k,)``, ``means (k, d)``, ``covariances (k, d, d)``, ``log_likelihood``
+        (list of n_iter + 1 values, see :class:`GMMResult`), ``n_iter``, ``converged``,
+        ``labels (n,)``, ``resp (n, k)``, ``covariance_type``, ``reg_covar``.
+
+    Warns
+    -----
+    coursekit.ConvergenceWarning
+        When ``max_iter >= 1`` iterations did not meet ``tol``.
+    """
+    X = check_X(X)  # a private float64 copy: centred in place below
+    n, d = X.shape
+    k = check_k(k, n)
+    covariance_type = check_covariance_type(covariance_type)
+    max_iter = check_int(max_iter, "max_iter", minimum=0)
+    tol = check_positive_float(tol, "tol", allow_zero=True)
+    reg_covar = check_positive_float(reg_covar, "reg_covar", allow_zero=True)
+    rng = check_rng(rng)
+    # Work on centred data: the diag/spherical E-step expands |x - mu|^2, which loses
+    # precision far from the origin.  Every EM quantity is translation-equivariant.
+    center = X.mean(axis=0)
+    X -= center
+    weights, means, covariances = _initial_params(X, k, init, covariance_type, reg_covar, rng)
+    if not isinstance(init, str):  # explicit means are in the caller's coordinates
+        means = means - center
+
+    model = _model(weights, means, covariances, covariance_type)
+    history = []
+    converged = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        total, stats, _ = _e_pass(X, model, m_type=covariance_type)
+        history.append(total / n)
+        weights, means, covariances = _m_from_stats(stats, covariance_type, reg_covar)
+        model = _model(weights, means, covariances, covariance_type)
+        if n_iter >= 2 and abs(history[-1] - history[-2]) < tol:
+            converged = True
+            break
+    total, _, resp = _e_pass(X, model, store_resp=True)
+    history.append(total / n)
+    if not converged and max_iter > 0:
+        warnings.warn(
+            f"EM did not converge in max_iter = {max_iter} iterations (last change in mean "
+            f"log-likelihood {history[-2] - history[-3] if len(history) > 2 else float('nan'):.3g} "
+            f">= tol = {tol:g}); increase max_iter or tol",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return GMMResult(
+        weights=weights,
+        means=means + center,
+        covariances=covariances,
+        log_likelihood=[float(v) for v in history],
+        n_iter=n_iter if max_iter > 0 else 0,
+        converged=converged,
+        labels=np.argmax(resp, axis=1),
+        resp=resp,
+        covariance_type=covariance_type,
+        reg_covar=reg_covar,
+    )
+
+
+# --------------------------------------------------------------------------- model selection
+
+
+def n_parameters(k, d, covariance_type="full"):
+    """Number of free parameters of a k-component mixture in d dimensions.
+
+    ``(k - 1)`` weights + ``k d`` means + covariances: ``k d (d + 1) / 2`` ("full"),
+    ``k d`` ("diag"), ``k`` ("spherical").  Same count as scikit-learn.
+
+    Returns
+    -------
+    int
+    """
+    k = check_int(k, "k", minimum=1)
+    d = check_int(d, "d", minimum=1)
+    covariance_type = check_covariance_type(covariance_type)
+    cov = {"full": k * d * (d + 1) // 2, "diag": k * d, "spherical": k}[covariance_type]
+    return int(cov + k * d + k - 1)
+
+
+def _result_score(X, result):
+    if not isinstance(result, GMMResult):
+        raise TypeError(f"result must be a GMMResult from coursekit.mixture.fit, got {type(result).__name__}")
+    X = check_X(X)
+    lp = logpdf(X, result.weights, result.means, result.covariances)
+    k, d = np.shape(result.means)
+    return float(lp.sum()), X.shape[0], n_parameters(k, d, result.covariance_type)
+
+
+def bic(X, result):
+    """Bayesian information criterion ``-2 log L + p log n`` of a fitted mixture on X (lower is better).
+
+    Parameters
+    ----------
+    X : array-like, shape (n, d)
+    result : GMMResult
+
+    Returns
+    -------
+    float
+    """
+    total, n, p = _result_score(X, result)
+    return -2.0 * total + p * math.log(n)
+
+
+def aic(X, result):
+    """Akaike information criterion ``-2 log L + 2 p`` of a fitted mixture on X (lower is better).
+
+    Returns
+    -------
+    float
+    """
+    total, n, p = _result_score(X, result)
+    return -2.0 * total + 2.0 * p
+
+
+# --------------------------------------------------------------------------- sampling
+
+
+def sample(weights, means, covariances, n, rng=None, method="categorical"):
+    """Draw points from a Gaussian mixture, with their component labels.
+
+    Two generative procedures (the lecture's (a) and (b)):
+
+    ``method="categorical"`` (a)
+        For each of the n points draw a uniform number u and take the first component whose
+        cumulative weight exceeds u, then draw from that Gaussian.  Returns exactly n points,
+        in the order drawn.
+    ``method="proportional"`` (b)
+        Draw ``n_k = round(n * pi_k)`` points from component k (rounded half up), components in
+        order.  Taken literally as in the lecture: **the result has sum_k n_k rows, which can
+        differ from n** (e.g. n = 10 and three weights 1/3 give 3 + 3 + 3 = 9 rows; n = 5 and
+        weights (1/2, 1/2) give 3 + 3 = 6).  Use "categorical" when exactly n is needed.
+
+    Parameters
+    ----------
+    weights : array-like, shape (k,)
+    means : array-like, shape (k, d)
+    covariances : array-like, shape (k, d, d)
+    n : int
+        Number of points (>= 0).
+    rng : numpy.random.Generator, int or None
+    method : {"categorical", "proportional"}
+
+    Returns
+    -------
+    X : ndarray, shape (m, d)
+        m = n for "categorical", m = sum_k round(n * pi_k) for "proportional".
+    z : ndarray of int, shape (m,)
+        Component of each point.
+    """
+    weights, means, covariances = _check_params(weights, means, covariances)
+    n = check_int(n, "n", minimum=0)
+    rng = check_rng(rng)
+    k, d = means.shape
+    if method == "categorical":
+        cumulative = np.cumsum(weights)
+        u = rng.random(n)
+        # side="right": u == cumulative[j] belongs to the next component; the clip guards a
+        # cumulative sum that rounds to just below 1.
+        z = np.minimum(np.searchsorted(cumulative, u, side="right"), k - 1)
+    elif method == "proportional":
+        counts = np.floor(n * weights + 0.5).astype(np.intp)
+        z = np.repeat(np.arange(k), counts)
+    else:
+        raise ValueError(f"method must be 'categorical' or 'proportional', got {method!r}")
+    z = z.astype(np.intp)
+    noise = rng.standard_normal((z.shape[0], d))
+    X = np.empty((z.shape[0], d))
+    for j in range(k):
+        mask = z == j
+        chol = np.linalg.cholesky(covariances[j])
+        X[mask] = means[j] + noise[mask] @ chol.T
+    return X, z

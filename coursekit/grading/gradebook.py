@@ -1,0 +1,81 @@
+"""The nbgrader gradebook (SQLite by default, any SQLAlchemy URL such as PostgreSQL).
+
+Only the parent process of ``coursekit autograde`` writes to it, one submission at a time, so
+parallel workers can never corrupt a SQLite file. Assignments, notebooks and grade cells are
+declared from the source notebook as ``nbgrader generate_assignment`` would, so nbgrader's own
+tools (formgrader, ``nbgrader export``) read the result.
+"""
+
+import os
+import warnings
+
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.utils import compute_checksum, is_grade, is_locked, is_solution
+
+from .notebook import grade_id
+
+
+def default_url(course_root):
+    return "sqlite:///" + os.path.join(os.path.abspath(course_root), "gradebook.db")
+
+
+def sqlite_path(url):
+    return url[len("sqlite:///"):] if url.startswith("sqlite:///") else None
+
+
+def _with_path(url):
+    """nbgrader runs alembic migrations by name: the venv's bin/ must be on PATH."""
+    import sys
+
+    bindir = os.path.dirname(sys.executable)
+    if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    return url
+
+
+class GradebookWriter:
+    """Declares one assignment and records submissions' automatic scores."""
+
+    def __init__(self, url, assignment, source_nb, notebook_name, course_id="default_course"):
+        self.gb = Gradebook(_with_path(url), course_id=course_id)
+        self.assignment = assignment
+        self.notebook = notebook_name
+        gb = self.gb
+        gb.update_or_create_assignment(assignment)
+        gb.update_or_create_notebook(notebook_name, assignment)
+        for cell in source_nb.cells:
+            gid = grade_id(cell)
+            if gid is None:
+                continue
+            if is_grade(cell):
+                gb.update_or_create_grade_cell(gid, notebook_name, assignment,
+                                               max_score=float(cell.metadata.nbgrader["points"]),
+                                               cell_type=cell.cell_type)
+            if is_solution(cell):
+                gb.update_or_create_solution_cell(gid, notebook_name, assignment)
+            if is_grade(cell) or is_solution(cell) or is_locked(cell):
+                gb.update_or_create_source_cell(gid, notebook_name, assignment,
+                                                cell_type=cell.cell_type, locked=is_locked(cell),
+                                                source=cell.source, checksum=compute_checksum(cell))
+
+    def record(self, result):
+        gb = self.gb
+        student = result["student"]
+        gb.update_or_create_student(student)
+        try:
+            gb.find_submission(self.assignment, student)
+        except MissingEntry:
+            with warnings.catch_warnings():
+                # nbgrader 0.9.6 + SQLAlchemy 2.1: harmless autoflush warnings in add_submission.
+                warnings.simplefilter("ignore")
+                gb.add_submission(self.assignment, student)
+        for task in result["tasks"]:
+            try:
+                grade = gb.find_grade(task["task"], self.notebook, self.assignment, student)
+            except MissingEntry:
+                continue
+            grade.auto_score = float(task["score"])
+        gb.db.commit()
+
+    def close(self):
+        self.gb.close()

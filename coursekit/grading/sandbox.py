@@ -1,0 +1,263 @@
+"""The kernel sandbox: resource limits, an unprivileged user, no network, hidden course files.
+
+``python -m coursekit.grading.sandbox [options] -- CMD...`` is the kernel launcher. The grading
+worker starts the IPython kernel through it, so that every limit is set by the grader *before*
+any student code exists, in this order:
+
+1. (root only) new mount and network namespaces when the kernel allows them: the paths given
+   with ``--hide`` (solutions, hidden tests, gradebook, other submissions, results) are covered by
+   empty read-only mounts, and the kernel has no network (it talks to the grader over Unix
+   sockets in its private directory);
+2. resource limits: address space (``RLIMIT_AS``), processes per user (``RLIMIT_NPROC``, against
+   fork bombs), file size (``RLIMIT_FSIZE``), open files, no core dumps, CPU seconds;
+3. (root only) switch to a fresh numeric uid/gid with no supplementary groups, so that the
+   student's code cannot read files that are not world-readable, cannot signal the grader, and
+   every process it starts can be killed afterwards with :func:`kill_uid`;
+4. ``exec`` the kernel in the private directory.
+
+What process isolation without containers does *not* give is documented in the README
+("Running the course (instructors)").
+"""
+
+import argparse
+import ctypes
+import os
+import resource
+import secrets
+import signal
+import stat
+import subprocess
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+
+# uids far from any real account; each submission gets its own, chosen at random so that two
+# grading runs on one machine never share one (kill_uid would otherwise kill the other's kernels).
+UID_RANGE = (2_000_000, 2_000_000_000)
+
+
+def is_root():
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def new_uid():
+    """A random unused-looking uid for one submission (root only)."""
+    return UID_RANGE[0] + secrets.randbelow(UID_RANGE[1] - UID_RANGE[0])
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _hide_paths(paths):
+    """Cover each path with an empty read-only mount inside a new mount namespace."""
+    libc = _libc()
+    if libc.unshare(CLONE_NEWNS) != 0:
+        return False
+    # Our mounts must not propagate back to the host.
+    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        return False
+    for path in paths:
+        if not os.path.lexists(path):
+            continue
+        p = os.fsencode(path)
+        if os.path.isdir(path) and not os.path.islink(path):
+            ok = libc.mount(b"tmpfs", p, b"tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                            b"size=4k,mode=000")
+        else:
+            ok = libc.mount(b"/dev/null", p, None, MS_BIND, None)
+        if ok != 0:
+            raise OSError(ctypes.get_errno(), f"cannot hide {path}")
+    return True
+
+
+def _traversable_by_others(path):
+    return bool(os.stat(path).st_mode & 0o001)
+
+
+def _reveal_paths(paths, hold):
+    """Make each path reachable by an unprivileged user *in this mount namespace only*.
+
+    The interpreter may live under a private directory (``/root/.pyenv``). For the top-most
+    ancestor that others cannot traverse, the ancestor is replaced by an empty tmpfs in which only
+    the path itself is bind-mounted back: the kernel can run Python but sees nothing else of it.
+    """
+    libc = _libc()
+    for path in paths:
+        path = os.path.realpath(path)
+        parts = path.strip("/").split("/")
+        blocked = None
+        for i in range(1, len(parts) + 1):
+            anc = "/" + "/".join(parts[:i])
+            if not _traversable_by_others(anc):
+                blocked = anc
+                break
+        if blocked is None:
+            continue
+        inner = os.path.relpath(path, blocked)
+        keep = os.path.join(hold, str(len(os.listdir(hold))))
+        os.makedirs(keep, mode=0o700)
+        if libc.mount(os.fsencode(path), os.fsencode(keep), None, MS_BIND | MS_REC, None) != 0:
+            raise OSError(ctypes.get_errno(), f"cannot bind {path}")
+        if libc.mount(b"tmpfs", os.fsencode(blocked), b"tmpfs", MS_NOSUID | MS_NODEV,
+                      b"size=64k,mode=755") != 0:
+            raise OSError(ctypes.get_errno(), f"cannot cover {blocked}")
+        target = os.path.join(blocked, inner)
+        os.makedirs(target, mode=0o755, exist_ok=True)
+        if libc.mount(os.fsencode(keep), os.fsencode(target), None, MS_BIND | MS_REC, None) != 0:
+            raise OSError(ctypes.get_errno(), f"cannot reveal {path}")
+
+
+def interpreter_paths():
+    """Directories the kernel needs to run this Python (venv, base installation)."""
+    return sorted({os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)})
+
+
+def _no_network():
+    """New network namespace: only a (down) loopback device, so no network at all."""
+    return _libc().unshare(CLONE_NEWNET) == 0
+
+
+def namespaces_available():
+    """True if this process may create mount and network namespaces (checked in a child)."""
+    if not is_root():
+        return False
+    code = ("import ctypes,sys; l=ctypes.CDLL(None); "
+            f"sys.exit(0 if l.unshare({CLONE_NEWNS | CLONE_NEWNET})==0 else 1)")
+    try:
+        return subprocess.run([sys.executable, "-c", code], timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def set_limits(memory_mb, nproc, fsize_mb, cpu_seconds, nofile=256):
+    """Hard resource limits for this process and everything it starts."""
+    def lim(which, value):
+        resource.setrlimit(which, (value, value))
+
+    lim(resource.RLIMIT_CORE, 0)
+    lim(resource.RLIMIT_NOFILE, nofile)
+    if memory_mb:
+        lim(resource.RLIMIT_AS, int(memory_mb) * 1024 * 1024)
+    if fsize_mb:
+        lim(resource.RLIMIT_FSIZE, int(fsize_mb) * 1024 * 1024)
+    if cpu_seconds:
+        lim(resource.RLIMIT_CPU, int(cpu_seconds))
+    if nproc and is_root():
+        # RLIMIT_NPROC counts tasks (threads included) of the *real uid*; it only bounds a fork
+        # bomb when that uid is private to this submission, which is why it is set as root only.
+        lim(resource.RLIMIT_NPROC, int(nproc))
+
+
+def drop_privileges(uid):
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+
+
+def kill_uid(uid):
+    """SIGKILL every process owned by ``uid`` (fork-bomb children, daemons that left the group)."""
+    if not uid or not is_root():
+        return
+    for _ in range(3):
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - child
+            try:
+                os.setresuid(uid, uid, uid)
+                # As that uid, pid -1 means "every process I may signal": exactly its own processes.
+                os.kill(-1, signal.SIGKILL)
+            except OSError:
+                pass
+            os._exit(0)
+        os.waitpid(pid, 0)
+
+
+def readable_by(uid, path):
+    """Whether ``uid`` (no groups) can read ``path``: checked by trying, in a child process."""
+    if not is_root():
+        return True
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        code = 1
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            if os.path.isdir(path):
+                os.listdir(path)
+            else:
+                with open(path, "rb") as fh:
+                    fh.read(1)
+            code = 0
+        except OSError:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
+def close_paths(paths, probe_uid, log=print):
+    """Remove group/other permissions from each path a sandboxed kernel could read.
+
+    The course files live in an ordinary checkout (world-readable). The grader runs kernels under
+    uids that own nothing, so removing the "other" bits of the sensitive top-level paths is enough
+    to make them unreadable to student code, and harmless to the instructor (the owner).
+    Returns the paths that were changed.
+    """
+    changed = []
+    for path in paths:
+        if not os.path.lexists(path) or not readable_by(probe_uid, path):
+            continue
+        mode = stat.S_IMODE(os.lstat(path).st_mode)
+        os.chmod(path, mode & 0o700)
+        changed.append(path)
+        log(f"sandbox: made {path} private (was readable by other users)")
+    return changed
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m coursekit.grading.sandbox")
+    p.add_argument("--uid", type=int, default=0)
+    p.add_argument("--memory-mb", type=int, default=0)
+    p.add_argument("--nproc", type=int, default=0)
+    p.add_argument("--fsize-mb", type=int, default=0)
+    p.add_argument("--cpu-seconds", type=int, default=0)
+    p.add_argument("--chown", action="append", default=[], help="file the kernel must read")
+    p.add_argument("--hide", action="append", default=[], help="path to cover (root only)")
+    p.add_argument("--reveal", action="append", default=[],
+                   help="path the unprivileged kernel must reach (root only, with --hold)")
+    p.add_argument("--hold", default=None, help="root-only directory for --reveal")
+    p.add_argument("--no-network", action="store_true")
+    p.add_argument("--cwd", default=None)
+    p.add_argument("cmd", nargs=argparse.REMAINDER)
+    a = p.parse_args(argv)
+    cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
+    if not cmd:
+        p.error("no command")
+    if is_root():
+        if (a.hide or a.reveal) and not _hide_paths(a.hide):
+            sys.stderr.write("sandbox: mount namespace unavailable; relying on permissions\n")
+        elif a.reveal:
+            _reveal_paths(a.reveal, a.hold)
+        if a.no_network:
+            _no_network()
+    set_limits(a.memory_mb, a.nproc, a.fsize_mb, a.cpu_seconds)
+    if a.uid and is_root():
+        for path in a.chown:
+            os.chown(path, a.uid, a.uid)
+        drop_privileges(a.uid)
+    if a.cwd:
+        os.chdir(a.cwd)
+    os.execv(cmd[0], cmd)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

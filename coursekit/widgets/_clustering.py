@@ -159,10 +159,13 @@ def quantize_widget(image=None, ks=(2, 4, 8, 16, 32), max_side=160, rng=0):
     built.  Control: ``k`` (a selection slider over ``ks``).  Shows the original, the quantised
     image and its palette.
     """
-    from .. import datasets
     from .. import kmeans as km
 
-    image = datasets.sample_image() if image is None else np.asarray(image)
+    if image is None:
+        from .. import datasets
+
+        image = datasets.sample_image()
+    image = np.asarray(image)
     stride = max(1, int(np.ceil(max(image.shape[:2]) / max_side)))
     small = image[::stride, ::stride, :3]
     cache = {int(k): km.quantize(small, int(k), rng=rng) for k in ks}
@@ -306,9 +309,10 @@ def em_widget(X=None, start=None, max_iter=60, covariance_type="full"):
     the component colours), and each component's 1- and 2-std ellipses.  Right: the mean
     log-likelihood per point after every iteration, the current one marked; it never decreases.
     """
-    from .. import datasets
+    if X is None:
+        from .. import datasets
 
-    X = datasets.old_faithful() if X is None else X
+        X = datasets.old_faithful()
     X = np.asarray(X, dtype=float)
     start = _default_em_start(X) if start is None else start
     states = em_history(X, *start, max_iter=max_iter, covariance_type=covariance_type)

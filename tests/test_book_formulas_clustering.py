@@ -1,0 +1,318 @@
+"""Every formula stated in chapters 4-7 of the book, checked against coursekit.
+
+Each test names the equation (label in the book) or the exercise it checks, and compares the
+library with an independent reference: scipy.stats densities, numerical integration, direct
+NumPy sums, scikit-learn's parameter count, or closed forms.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+from scipy.spatial.distance import cdist
+
+from coursekit import gaussian, kmeans, mixture
+
+W1 = np.array([0.3, 0.5, 0.2])
+M1 = np.array([[-2.0], [1.0], [4.0]])
+C1 = np.array([[[0.5]], [[1.0]], [[0.3]]])
+
+W2 = np.array([0.45, 0.35, 0.20])
+M2 = np.array([[0.0, 0.0], [3.0, 3.0], [-2.5, 3.5]])
+C2 = np.array([[[1.0, 0.6], [0.6, 1.0]], [[0.8, -0.3], [-0.3, 0.5]], [[0.4, 0.0], [0.0, 1.2]]])
+
+
+def _scipy_mixture_pdf(X, weights, means, covs):
+    return sum(w * stats.multivariate_normal(m, c).pdf(X) for w, m, c in zip(weights, means, covs))
+
+
+# ----------------------------------------------------------------------------- chapter 4
+def test_eq_mixture_density_matches_sum_of_scipy_densities():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2)) * 3
+    np.testing.assert_allclose(np.exp(mixture.logpdf(X, W2, M2, C2)), _scipy_mixture_pdf(X, W2, M2, C2),
+                               rtol=1e-10, atol=1e-300)
+    x = np.linspace(-6, 8, 40)
+    ref = sum(w * stats.norm(m[0], math.sqrt(c[0, 0])).pdf(x) for w, m, c in zip(W1, M1, C1))
+    np.testing.assert_allclose(np.exp(mixture.logpdf(x, W1, M1, C1)), ref, rtol=1e-10)
+
+
+def test_mixture_density_integrates_to_one():
+    total, _ = integrate.quad(lambda t: float(np.exp(mixture.logpdf([t], W1, M1, C1))[0]), -np.inf, np.inf)
+    assert total == pytest.approx(1.0, abs=1e-8)
+
+
+def test_exercise_mixture_mean_and_variance():
+    # Exercise ch4-ex-moments: E[x] = sum pi mu = 0.7, Var[x] = sum pi (s^2 + mu^2) - E[x]^2 = 5.12.
+    density = lambda t: float(np.exp(mixture.logpdf([t], W1, M1, C1))[0])  # noqa: E731
+    mean, _ = integrate.quad(lambda t: t * density(t), -np.inf, np.inf)
+    second, _ = integrate.quad(lambda t: t * t * density(t), -np.inf, np.inf)
+    assert mean == pytest.approx(0.7, abs=1e-8)
+    assert second - mean**2 == pytest.approx(5.12, abs=1e-7)
+
+
+def test_eq_categorical_label_frequencies_are_binomial():
+    # eq-categorical: P(z = k) = c_k - c_{k-1} = pi_k; counts are Binomial(N, pi_k).
+    n = 20000
+    _, z = mixture.sample(W1, M1, C1, n, rng=1, method="categorical")
+    assert len(z) == n
+    counts = np.bincount(z, minlength=3)
+    sd = np.sqrt(n * W1 * (1 - W1))
+    assert np.all(np.abs(counts - n * W1) < 4.5 * sd)
+    # The goodness of fit of all three counts together.
+    assert stats.chisquare(counts, n * W1).pvalue > 1e-4
+
+
+def test_eq_proportional_counts_are_rounded_n_pi():
+    for n in (10, 99, 1000, 1001):
+        _, z = mixture.sample(W1, M1, C1, n, rng=2, method="proportional")
+        expected = np.floor(n * W1 + 0.5).astype(int)  # round half up
+        np.testing.assert_array_equal(np.bincount(z, minlength=3), expected)
+
+
+def test_exercise_proportional_counts_can_miss_n():
+    # Exercise ch4-ex-counts: N = 10, weights 1/3 each -> 3 + 3 + 3 = 9 points.
+    X, z = mixture.sample(np.full(3, 1 / 3), M1, C1, 10, rng=0, method="proportional")
+    assert X.shape == (9, 1) and np.array_equal(np.bincount(z), [3, 3, 3])
+
+
+def test_eq_mixture_loglik_is_sum_of_log_of_sums():
+    X, _ = mixture.sample(W2, M2, C2, 300, rng=3)
+    ref = np.sum(np.log(_scipy_mixture_pdf(X, W2, M2, C2)))
+    assert mixture.logpdf(X, W2, M2, C2).sum() == pytest.approx(ref, rel=1e-10)
+
+
+# ----------------------------------------------------------------------------- chapter 5
+@pytest.fixture(scope="module")
+def blob_data():
+    return mixture.sample([0.2] * 5, [[0, 0], [5, 0], [0, 5], [5, 5], [2.5, 9]], [np.eye(2) * 0.6] * 5,
+                          300, rng=4)[0]
+
+
+def test_step3_assignment_is_nearest_centre(blob_data):
+    centers = blob_data[[0, 10, 20, 30, 40]]
+    np.testing.assert_array_equal(kmeans.assign(blob_data, centers),
+                                  np.argmin(cdist(blob_data, centers, "sqeuclidean"), axis=1))
+
+
+def test_step4_update_is_centroid(blob_data):
+    labels = np.arange(len(blob_data)) % 5
+    ref = np.array([blob_data[labels == j].mean(axis=0) for j in range(5)])
+    np.testing.assert_allclose(kmeans.update(blob_data, labels, 5), ref, rtol=1e-12)
+
+
+def test_eq_wcss_is_sum_of_squared_distances(blob_data):
+    centers = blob_data[:5]
+    labels = kmeans.assign(blob_data, centers)
+    ref = np.sum((blob_data - centers[labels]) ** 2)
+    assert kmeans.inertia(blob_data, centers, labels) == pytest.approx(ref, rel=1e-12)
+
+
+def test_exercise_centroid_identity_gives_the_drop_in_wcss(blob_data):
+    # Exercise ch5-ex-centroid: moving centre j to its centroid lowers J by N_j ||c_j - xbar_j||^2.
+    centers = blob_data[[1, 2, 3, 4, 5]]
+    labels = kmeans.assign(blob_data, centers)
+    new = kmeans.update(blob_data, labels, 5)
+    drop = kmeans.inertia(blob_data, centers, labels) - kmeans.inertia(blob_data, new, labels)
+    counts = np.bincount(labels, minlength=5)
+    assert drop == pytest.approx(np.sum(counts * np.sum((centers - new) ** 2, axis=1)), rel=1e-10)
+
+
+def test_wcss_never_increases_and_run_terminates(blob_data):
+    result = kmeans.kmeans(blob_data, 5, init="random", rng=11)
+    wcss = [np.sum(np.min(cdist(blob_data, c, "sqeuclidean"), axis=1)) for c in result.history]
+    assert np.all(np.diff(wcss) <= 1e-9)
+    assert result.converged
+
+
+def test_eq_kmeanspp_second_centre_probability_is_d_squared():
+    # eq-kmeanspp with the plain rule (n_local_trials=1): P(first=a, second=b) = 1/n * D(b)^2 / sum D^2.
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [4.0, 0.0], [0.0, 2.0]])
+    n, runs = len(X), 4000
+    index = {tuple(x): i for i, x in enumerate(X)}
+    joint = np.zeros((n, n))
+    rng = np.random.default_rng(5)
+    for _ in range(runs):
+        c = kmeans.kmeans_plus_plus(X, 2, rng=rng, n_local_trials=1)
+        joint[index[tuple(c[0])], index[tuple(c[1])]] += 1
+    d2 = cdist(X, X, "sqeuclidean")
+    expected = d2 / d2.sum(axis=1, keepdims=True) / n
+    mask = expected > 0
+    assert np.all(joint[~mask] == 0)
+    assert stats.chisquare(joint[mask], runs * expected[mask]).pvalue > 1e-4
+
+
+def test_exercise_voronoi_boundary_is_bisector_hyperplane():
+    c = np.array([[0.0, 0.0], [4.0, 2.0]])
+    normal = c[1] - c[0]
+    offset = 0.5 * (c[1] @ c[1] - c[0] @ c[0])
+    pts = np.random.default_rng(6).uniform(-5, 8, size=(500, 2))
+    side = pts @ normal > offset
+    np.testing.assert_array_equal(kmeans.assign(pts, c), side.astype(int))
+
+
+# ----------------------------------------------------------------------------- chapter 6
+def _classifier():
+    return pytest.importorskip("coursekit.classifier").GaussianBayesClassifier
+
+
+def _three_class_data():
+    X0, _ = mixture.sample([1.0], [[0.0, 0.0]], [[[1.0, 0.5], [0.5, 1.0]]], 120, rng=7)
+    X1, _ = mixture.sample([1.0], [[3.0, 1.0]], [[[0.6, 0.0], [0.0, 2.0]]], 60, rng=8)
+    X2, _ = mixture.sample([1.0], [[1.0, 4.0]], [[[1.5, -0.4], [-0.4, 0.8]]], 90, rng=9)
+    X = np.vstack([X0, X1, X2])
+    y = np.array(["a"] * 120 + ["b"] * 60 + ["c"] * 90)
+    return X, y
+
+
+def test_training_is_per_class_mle():
+    GaussianBayesClassifier = _classifier()
+
+    X, y = _three_class_data()
+    clf = GaussianBayesClassifier("full").fit(X, y)
+    for i, label in enumerate(["a", "b", "c"]):
+        Xi = X[y == label]
+        assert clf.priors_[i] == pytest.approx(len(Xi) / len(X))
+        np.testing.assert_allclose(clf.means_[i], Xi.mean(axis=0), rtol=1e-10)
+        np.testing.assert_allclose(clf.covariances_[i], np.cov(Xi.T, bias=True), rtol=1e-8, atol=1e-8)
+
+
+def test_restricted_structures_are_restrictions_of_the_full_mle():
+    GaussianBayesClassifier = _classifier()
+
+    X, y = _three_class_data()
+    full = GaussianBayesClassifier("full").fit(X, y).covariances_
+    diag = GaussianBayesClassifier("diag").fit(X, y).covariances_
+    sph = GaussianBayesClassifier("spherical").fit(X, y).covariances_
+    for i in range(3):
+        np.testing.assert_allclose(diag[i], np.diag(np.diag(full[i])), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(sph[i], np.trace(full[i]) / 2 * np.eye(2), rtol=1e-6, atol=1e-8)
+
+
+def test_eq_bayes_rule_posterior_matches_scipy():
+    GaussianBayesClassifier = _classifier()
+
+    X, y = _three_class_data()
+    clf = GaussianBayesClassifier("full").fit(X, y)
+    grid = np.random.default_rng(10).uniform(-3, 6, size=(200, 2))
+    joint = np.column_stack([
+        p * stats.multivariate_normal(m, c).pdf(grid)
+        for p, m, c in zip(clf.priors_, clf.means_, clf.covariances_)
+    ])
+    posterior = joint / joint.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(grid), posterior, rtol=1e-8, atol=1e-12)
+    np.testing.assert_array_equal(clf.predict(grid), clf.classes_[np.argmax(posterior, axis=1)])
+
+
+@pytest.mark.parametrize("cov_type", ["full", "diag", "spherical"])
+@pytest.mark.parametrize("K, m", [(1, 1), (3, 2), (3, 10), (5, 64)])
+def test_eq_parameter_counts(cov_type, K, m):
+    formula = {
+        "full": (K - 1) + K * m + K * m * (m + 1) // 2,
+        "diag": (K - 1) + 2 * K * m,
+        "spherical": (K - 1) + K * m + K,
+    }[cov_type]
+    assert mixture.n_parameters(K, m, cov_type) == formula
+    sklearn_mixture = pytest.importorskip("sklearn.mixture")
+    gm = sklearn_mixture.GaussianMixture(K, covariance_type=cov_type)
+    gm.means_ = np.zeros((K, m))  # _n_parameters reads only the shapes
+    assert gm._n_parameters() == formula
+
+
+def test_exercise_parameter_counts_k3_m10():
+    assert [mixture.n_parameters(3, 10, t) for t in ("full", "diag", "spherical")] == [197, 62, 35]
+
+
+# ----------------------------------------------------------------------------- chapter 7
+def test_eq_e_step_is_bayes_rule_with_current_parameters():
+    X, _ = mixture.sample(W2, M2, C2, 200, rng=11)
+    joint = np.column_stack([w * stats.multivariate_normal(m, c).pdf(X) for w, m, c in zip(W2, M2, C2)])
+    resp = mixture.responsibilities(X, W2, M2, C2)
+    np.testing.assert_allclose(resp, joint / joint.sum(axis=1, keepdims=True), rtol=1e-8, atol=1e-14)
+    np.testing.assert_allclose(resp.sum(axis=1), 1.0)  # exercise ch7-ex-resp
+
+
+@pytest.mark.parametrize("reg", [0.0, 1e-3])
+def test_eq_m_step_weighted_mle_plus_reg_covar(reg):
+    X, _ = mixture.sample(W2, M2, C2, 200, rng=12)
+    resp = np.random.default_rng(13).dirichlet(np.ones(3), size=len(X))
+    weights, means, covs = mixture.m_step(X, resp, covariance_type="full", reg_covar=reg)
+    Nk = resp.sum(axis=0)
+    np.testing.assert_allclose(weights, Nk / len(X), rtol=1e-12)
+    for k in range(3):
+        mu = (resp[:, k:k + 1] * X).sum(axis=0) / Nk[k]
+        diff = X - mu
+        cov = (resp[:, k, None, None] * np.einsum("ni,nj->nij", diff, diff)).sum(axis=0) / Nk[k]
+        np.testing.assert_allclose(means[k], mu, rtol=1e-10)
+        np.testing.assert_allclose(covs[k], cov + reg * np.eye(2), rtol=1e-9, atol=1e-12)
+
+
+def test_log_likelihood_increases_every_iteration():
+    X, _ = mixture.sample(W2, M2, C2, 300, rng=14)
+    params = (np.full(3, 1 / 3), X[:3], np.array([np.eye(2)] * 3))
+    previous = -np.inf
+    for _ in range(25):
+        ll = np.mean(np.log(_scipy_mixture_pdf(X, *params)))
+        assert ll >= previous - 1e-12
+        previous = ll
+        params = mixture.m_step(X, mixture.responsibilities(X, *params))
+
+
+def test_exercise_em_with_one_component_is_the_mle():
+    X, _ = mixture.sample(W2, M2, C2, 150, rng=15)
+    result = mixture.fit(X, 1, reg_covar=0.0, rng=0)
+    np.testing.assert_allclose(result.means[0], X.mean(axis=0), rtol=1e-10)
+    np.testing.assert_allclose(result.covariances[0], np.cov(X.T, bias=True), rtol=1e-8)
+
+
+def test_collapsing_component_density_is_unbounded():
+    # A component on a data point with covariance s^2 I: its density there is (2 pi s^2)^(-d/2).
+    x = np.array([[1.0, 2.0]])
+    for s in (1e-1, 1e-3, 1e-6):
+        lp = mixture.logpdf(x, [1.0], x, [s**2 * np.eye(2)])[0]
+        assert lp == pytest.approx(-np.log(2 * np.pi * s**2), rel=1e-10)
+
+
+def test_eq_reg_covar_floors_a_one_point_component():
+    X, _ = mixture.sample(W2, M2, C2, 100, rng=16)
+    resp = np.zeros((len(X), 2))
+    resp[:, 0] = 1.0
+    resp[0] = [0.0, 1.0]
+    _, means, covs = mixture.m_step(X, resp, reg_covar=1e-3)
+    np.testing.assert_allclose(means[1], X[0])
+    np.testing.assert_allclose(covs[1], 1e-3 * np.eye(2), atol=1e-15)
+
+
+def test_eq_bic_and_aic():
+    X, _ = mixture.sample(W2, M2, C2, 272, rng=17)
+    result = mixture.fit(X, 2, rng=0)
+    loglik = np.sum(np.log(_scipy_mixture_pdf(X, result.weights, result.means, result.covariances)))
+    p = 2 - 1 + 2 * 2 + 2 * 3
+    assert mixture.bic(X, result) == pytest.approx(-2 * loglik + p * np.log(272), rel=1e-10)
+    assert mixture.aic(X, result) == pytest.approx(-2 * loglik + 2 * p, rel=1e-10)
+
+
+def test_exercise_bic_penalty_old_faithful():
+    # Exercise ch7-ex-bic: p = 6K - 1 for full covariances in 2-D.
+    assert [mixture.n_parameters(k, 2, "full") for k in (2, 3)] == [11, 17]
+    assert 17 * np.log(272) - 11 * np.log(272) == pytest.approx(6 * np.log(272))
+
+
+def test_fitted_log_likelihood_is_mean_per_point():
+    X, _ = mixture.sample(W2, M2, C2, 200, rng=18)
+    result = mixture.fit(X, 3, rng=0)
+    ref = np.mean(np.log(_scipy_mixture_pdf(X, result.weights, result.means, result.covariances)))
+    # The last entry is the log-likelihood of the parameters the fit returns (or of the step before).
+    assert result.log_likelihood[-1] == pytest.approx(ref, abs=1e-3)
+    assert np.all(np.diff(result.log_likelihood) >= -1e-10)
+
+
+def test_labelled_fit_is_per_colour_mle():
+    # Chapter 4, "fitting with labels": weights are fractions, then per-colour MLE.
+    X, z = mixture.sample(W2, M2, C2, 2000, rng=19)
+    for k in range(3):
+        mean, cov = gaussian.fit_mle(X[z == k])
+        np.testing.assert_allclose(mean, X[z == k].mean(axis=0), rtol=1e-10)
+        np.testing.assert_allclose(cov, np.cov(X[z == k].T, bias=True), rtol=1e-10)
+    assert np.all(np.abs(np.bincount(z) / 2000 - W2) < 4.5 * np.sqrt(W2 * (1 - W2) / 2000))

@@ -163,6 +163,20 @@ def _block_rows(k, d):
     return max(_MIN_ROWS, _BLOCK_ELEMENTS // max(1, k * d))
 
 
+def _log_normalize(wlp):
+    """Log-sum-exp over components (axis 0 of a (k, b) block) and the normalised probabilities.
+
+    Same max-shift as ``scipy.special.logsumexp``, written out so that the single ``exp`` is
+    shared with the responsibilities (the E-step's costliest elementwise operation).
+    """
+    top = wlp.max(axis=0)
+    # A row of -inf only arises from zero weights everywhere, which check_weights forbids.
+    prob = np.exp(wlp - top)
+    norm = prob.sum(axis=0)
+    prob /= norm
+    return top + np.log(norm), prob
+
+
 def _e_pass(X, model, m_type=None, store_resp=False):
     """One pass over the rows of X: E-step with ``model``.
 
@@ -172,11 +186,14 @@ def _e_pass(X, model, m_type=None, store_resp=False):
     (only its diagonal when ``m_type`` is not "full") about a shift ``c``: the current means for
     the "full" E-step (small differences, no cancellation), zero for the others.
     ``resp`` is the (n, k) responsibilities when ``store_resp``.
+
+    Blocks are laid out component-major, (k, rows): the reductions over components then run
+    along contiguous rows instead of over a short last axis.
     """
     n, d = X.shape
     k = model.means.shape[0]
     rows = _block_rows(k, d)
-    const = model.log_weights + model.log_det - 0.5 * d * _LOG_2PI
+    const = (model.log_weights + model.log_det - 0.5 * d * _LOG_2PI)[:, None]
     collect = m_type is not None
     full_stats = m_type == "full"
     R = np.zeros(k)
@@ -186,39 +203,40 @@ def _e_pass(X, model, m_type=None, store_resp=False):
     total = 0.0
     if model.kind == "diag":
         mp = model.means * model.prec
-        mp_const = np.sum(model.means * mp, axis=1)
+        mp_const = np.sum(model.means * mp, axis=1)[:, None]
     elif model.kind == "spherical":
-        m_sq = np.sum(model.means**2, axis=1)
+        m_sq = np.sum(model.means**2, axis=1)[:, None]
+        prec = model.prec[:, None]
     for start in range(0, n, rows):
         Xb = X[start : start + rows]
         if model.kind == "full":
             D = Xb[None, :, :] - model.means[:, None, :]  # (k, b, d)
             Y = D @ model.prec  # rows of L^{-1}(x - mu) per component
-            maha = np.einsum("kbd,kbd->bk", Y, Y)
+            maha = np.einsum("kbd,kbd->kb", Y, Y)
         else:
             X2 = Xb * Xb
             if model.kind == "diag":
-                maha = X2 @ model.prec.T - 2.0 * (Xb @ mp.T) + mp_const
+                maha = model.prec @ X2.T - 2.0 * (mp @ Xb.T) + mp_const
             else:
-                maha = (X2.sum(axis=1)[:, None] - 2.0 * (Xb @ model.means.T) + m_sq) * model.prec
-        wlp = const - 0.5 * maha
-        lse = logsumexp(wlp, axis=1)
+                maha = (X2.sum(axis=1) - 2.0 * (model.means @ Xb.T) + m_sq) * prec
+        maha *= -0.5
+        maha += const
+        lse, resp = _log_normalize(maha)
         total += lse.sum()
-        resp = np.exp(wlp - lse[:, None])
         if store_resp:
-            resp_out[start : start + rows] = resp
+            resp_out[start : start + rows] = resp.T
         if collect:
-            R += resp.sum(axis=0)
+            R += resp.sum(axis=1)
             if model.kind == "full":
-                W = D * resp.T[:, :, None]
+                W = D * resp[:, :, None]
                 a += W.sum(axis=1)
                 if full_stats:
                     S += np.matmul(W.transpose(0, 2, 1), D)
                 else:
                     S += np.einsum("kbd,kbd->kd", W, D)
             else:
-                a += resp.T @ Xb
-                S += resp.T @ X2
+                a += resp @ Xb
+                S += resp @ X2
     stats = None
     if collect:
         shift = model.means if model.kind == "full" else np.zeros_like(model.means)
@@ -298,11 +316,11 @@ def logpdf(X, weights, means, covariances):
     n, d = X.shape
     out = np.empty(n)
     rows = _block_rows(model.means.shape[0], d)
-    const = model.log_weights + model.log_det - 0.5 * d * _LOG_2PI
+    const = (model.log_weights + model.log_det - 0.5 * d * _LOG_2PI)[:, None]
     for start in range(0, n, rows):
         Xb = X[start : start + rows]
         Y = (Xb[None, :, :] - model.means[:, None, :]) @ model.prec
-        out[start : start + rows] = logsumexp(const - 0.5 * np.einsum("kbd,kbd->bk", Y, Y), axis=1)
+        out[start : start + rows] = logsumexp(const - 0.5 * np.einsum("kbd,kbd->kb", Y, Y), axis=0)
     return out
 
 

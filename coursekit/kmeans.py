@@ -560,6 +560,8 @@ def quantize(image, k, rng=None, sample_size=10_000, backend="numba"):
         raise ValueError(f"image must be uint8 or float in [0, 1], got dtype {img.dtype}")
     sample_size = check_int(sample_size, "sample_size", minimum=1)
     rng = check_rng(rng)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     pixels = img.reshape(-1, 3).astype(np.float64) / scale
     m = min(sample_size, pixels.shape[0])
     sample = pixels[rng.choice(pixels.shape[0], size=m, replace=False)] if m < pixels.shape[0] else pixels
@@ -570,7 +572,8 @@ def quantize(image, k, rng=None, sample_size=10_000, backend="numba"):
     else:
         palette = np.clip(centers, 0.0, 1.0).astype(out_dtype)
     # Assign with the palette actually returned, so each pixel gets its nearest output colour.
-    labels = _assign(pixels, palette.astype(np.float64) / scale)[0]
+    step = _numba_step if backend == "numba" else _numpy_step
+    labels = step(pixels, palette.astype(np.float64) / scale)[0]
     return palette[labels].reshape(img.shape), palette
 
 

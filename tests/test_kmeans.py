@@ -308,12 +308,13 @@ def photo():
     return load_sample_image("china.jpg")[::8, ::8]  # (54, 80, 3) uint8
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
-def test_quantize_shape_dtype_and_palette(dtype):
+def test_quantize_shape_dtype_and_palette(dtype, backend):
     img = photo()
     if dtype != np.uint8:
         img = (img / 255.0).astype(dtype)
-    out, palette = km.quantize(img, 6, rng=0, sample_size=2000)
+    out, palette = km.quantize(img, 6, rng=0, sample_size=2000, backend=backend)
     assert out.shape == img.shape and out.dtype == img.dtype
     assert palette.shape == (6, 3) and palette.dtype == img.dtype
     colours = np.unique(out.reshape(-1, 3), axis=0)
@@ -412,3 +413,5 @@ def test_quantize_bad_input():
         km.quantize(img[:3, :3], 10)
     with pytest.raises(ValueError, match="sample_size"):
         km.quantize(img, 3, sample_size=0)
+    with pytest.raises(ValueError, match="backend"):
+        km.quantize(img, 3, backend="gpu")

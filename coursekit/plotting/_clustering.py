@@ -98,7 +98,7 @@ def plot_mixture_1d(ax, weights, means, covariances, x=None, components=True, le
     ax.set_xlabel("x")
     ax.set_ylabel("density")
     if legend:
-        ax.legend(loc="upper left", fontsize="small", frameon=False)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return {"sum": line_sum, "components": lines}
 
 

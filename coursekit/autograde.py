@@ -1,0 +1,711 @@
+"""Checks that the homework's hidden test cells call (nbgrader assignments in ``solutions/``).
+
+Each ``check_*`` function grades one property of one student function against ``coursekit`` on
+several random instances drawn from fixed seeds, and raises ``AssertionError`` with a feedback
+message that names the likely misconception (never the expected values).  A test cell is all or
+nothing in nbgrader, so partial credit comes from several cells per function, each calling one
+check.
+
+Hardening (the student's code runs in the same kernel as the checks):
+
+* reference values are computed *before* the student's function runs;
+* the student's outputs are turned into plain float64 arrays by functions captured when this
+  module is imported, only after checking that their type is exactly ``ndarray``, ``list``,
+  ``tuple`` or a real scalar (subclasses and objects with ``__array__``/``__eq__`` tricks are
+  rejected); shapes and finiteness are checked before anything is compared;
+* while the student's function runs (:func:`own_work`), coursekit's functions, the densities and
+  samplers of ``scipy.stats`` and scikit-learn's estimators raise a sentinel: a function that only
+  delegates scores zero.  numpy, ``scipy.special`` and ``scipy.linalg`` stay allowed;
+* a task that uses an earlier one (``em_gmm`` uses ``e_step``) is graded with coursekit's
+  reference bound to the earlier function's name in the notebook while it runs, so one wrong early
+  function does not cost the later points.
+"""
+
+# The failure helper sits first and alone: IPython shows the frame that raised, and only this one.
+
+
+def _raise_feedback(message):
+    raise AssertionError(message) from None
+
+
+import builtins  # noqa: E402
+import contextlib  # noqa: E402
+import functools  # noqa: E402
+import importlib.abc  # noqa: E402
+import math  # noqa: E402
+import sys  # noqa: E402
+import types  # noqa: E402
+import warnings  # noqa: E402
+
+import numpy as _np  # noqa: E402
+import scipy.special as _special  # noqa: E402
+
+# ---------------------------------------------------------------------------------------------
+# Captured at import time: student code may rebind numpy's functions, not these names.
+
+_ndarray = _np.ndarray
+_array = _np.array
+_float64 = _np.float64
+_zeros = _np.zeros
+_ufunc_abs = _np.absolute
+_ufunc_isfinite = _np.isfinite
+_ufunc_subtract = _np.subtract
+_ufunc_less_equal = _np.less_equal
+_ufunc_multiply = _np.multiply
+_ufunc_add = _np.add
+_npall = _np.all
+_npany = _np.any
+_array_equal = _np.array_equal
+_unique = _np.unique
+_bincount = _np.bincount
+_default_rng = _np.random.default_rng
+_errstate = _np.errstate
+_chdtri = _special.chdtri
+_logsumexp = _special.logsumexp
+_FunctionType = types.FunctionType
+_type = builtins.type
+_isinstance = builtins.isinstance
+_len = builtins.len
+_float = builtins.float
+_int = builtins.int
+_getattr = builtins.getattr
+_SCALAR_TYPES = (float, int, _np.float64, _np.float32, _np.float16, _np.int64, _np.int32,
+                 _np.int16, _np.int8, _np.uint64, _np.uint32, _np.uint16, _np.uint8)
+_INT_SCALAR_TYPES = (int, _np.int64, _np.int32, _np.int16, _np.int8, _np.uint64, _np.uint32,
+                     _np.uint16, _np.uint8)
+
+DELEGATION_MESSAGE = (
+    "your function must not call coursekit, scipy.stats or scikit-learn: write it yourself with "
+    "numpy (scipy.special and scipy.linalg are fine)"
+)
+
+
+class _Fail(Exception):
+    """A graded property does not hold; the message is the feedback."""
+
+
+class _Delegated(BaseException):
+    """Raised inside the student's function when it calls a blocked reference.
+
+    A BaseException, so that ``except Exception`` in the student's code does not swallow it.
+    """
+
+
+def _fail(message):
+    raise _Fail(message)
+
+
+def _hide_caller_frames(frame, hide):
+    """IPython skips frames whose locals hold ``__tracebackhide__``; a cell's locals are its globals.
+
+    Set while a check's failure propagates, so that the feedback shows the message and not the
+    hidden test cell's code; cleared when the next check or visible test starts.
+    """
+    namespace = frame.f_globals if frame is not None else None
+    if not _isinstance(namespace, dict) or namespace.get("__name__") != "__main__":
+        return
+    if hide:
+        namespace["__tracebackhide__"] = True
+    else:
+        namespace.pop("__tracebackhide__", None)
+
+
+def _check(func):
+    """Turn a check's internal failures into a short ``AssertionError`` for the feedback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        __tracebackhide__ = True  # noqa: F841  (IPython hides this frame in the feedback)
+        caller = sys._getframe(1)
+        _hide_caller_frames(caller, False)
+        message = None
+        try:
+            func(*args, **kwargs)
+        except _Fail as exc:
+            message = exc.args[0]
+        except _Delegated:
+            message = DELEGATION_MESSAGE
+        if message is not None:
+            _hide_caller_frames(caller, True)
+            _raise_feedback(message)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------------------------------------
+# Blocking the references while the student's code runs
+
+
+_state = {"student": 0, "allow": 0, "hit": False}
+_originals = {}  # key -> callable that does the real work
+
+
+def _dispatch(key, args, kwargs):
+    """Body of every blocked callable: raise while student code runs, else do the real work."""
+    if _state["student"] and not _state["allow"]:
+        _state["hit"] = True
+        raise _Delegated(key)
+    return _originals[key](*args, **kwargs)
+
+
+_STUB_SOURCE = (
+    "def _stub(*args, **kwargs):\n"
+    "    return __import__('sys').modules['coursekit.autograde']._dispatch({key!r}, args, kwargs)\n"
+)
+
+
+def _stub_code(key):
+    namespace = {}
+    exec(compile(_STUB_SOURCE.format(key=key), "<reference>", "exec"), namespace)
+    return namespace["_stub"].__code__
+
+
+def _copy_function(func):
+    copy = _FunctionType(func.__code__, func.__globals__, func.__name__, func.__defaults__, func.__closure__)
+    copy.__kwdefaults__ = func.__kwdefaults__
+    return copy
+
+
+class _Patches:
+    """Swap ``__code__`` of functions (so names imported earlier are blocked too) and attributes."""
+
+    def __init__(self):
+        self.code_swaps = []  # (function, original code)
+        self.attr_swaps = []  # (owner, name, original value, had it in __dict__)
+
+    def block_function(self, func, key):
+        if not _isinstance(func, _FunctionType) or func.__closure__:
+            return False
+        if key not in _originals:
+            _originals[key] = _copy_function(func)
+        self.code_swaps.append((func, func.__code__))
+        func.__code__ = _stub_code(key)
+        return True
+
+    def block_attribute(self, owner, name, key):
+        original = owner.__dict__.get(name) if _isinstance(owner, type) else _getattr(owner, name, None)
+        if original is None:
+            return
+        if _isinstance(original, (staticmethod, classmethod)):
+            return
+        if key not in _originals:
+            _originals[key] = original
+
+        def stub(*args, **kwargs):
+            return _dispatch(key, args, kwargs)
+
+        self.attr_swaps.append((owner, name, original))
+        setattr(owner, name, stub)
+
+    def restore(self):
+        for func, code in reversed(self.code_swaps):
+            func.__code__ = code
+        for owner, name, original in reversed(self.attr_swaps):
+            setattr(owner, name, original)
+        self.code_swaps.clear()
+        self.attr_swaps.clear()
+
+
+_SKIP_MODULES = {"coursekit.autograde", "coursekit._validation", "coursekit._exceptions", "coursekit.cli",
+                 "coursekit.__main__"}
+_BLOCKED_IMPORT_PREFIXES = ("sklearn", "scipy.stats", "coursekit")
+
+
+def _coursekit_modules():
+    for name, module in list(sys.modules.items()):
+        if module is None or name in _SKIP_MODULES:
+            continue
+        if name == "coursekit" or name.startswith("coursekit."):
+            if name.startswith(("coursekit.plotting", "coursekit.widgets")):
+                continue
+            yield name, module
+
+
+def _block_coursekit(patches):
+    for modname, module in _coursekit_modules():
+        for attr, value in list(vars(module).items()):
+            if _isinstance(value, _FunctionType) and _getattr(value, "__module__", None) == modname:
+                patches.block_function(value, f"{modname}.{attr}")
+            elif _isinstance(value, type) and _getattr(value, "__module__", None) == modname:
+                for meth_name, meth in list(vars(value).items()):
+                    if _isinstance(meth, _FunctionType) and meth_name not in ("__repr__", "__str__"):
+                        patches.block_function(meth, f"{modname}.{attr}.{meth_name}")
+            elif _type(value).__name__ in ("CPUDispatcher", "Dispatcher") and not attr.startswith("__"):
+                patches.block_attribute(module, attr, f"{modname}.{attr}")
+
+
+_SCIPY_STATS_METHODS = {
+    "multivariate_normal_gen": ("__call__", "pdf", "logpdf", "cdf", "logcdf", "rvs", "fit", "entropy"),
+    "multivariate_normal_frozen": ("__init__", "pdf", "logpdf", "cdf", "logcdf", "rvs"),
+    "rv_generic": ("__call__", "rvs", "freeze", "fit"),
+    "rv_continuous": ("pdf", "logpdf", "cdf", "logcdf", "fit", "rvs"),
+    "rv_discrete": ("pmf", "logpmf", "rvs"),
+}
+
+
+def _block_scipy_stats(patches):
+    multivariate = sys.modules.get("scipy.stats._multivariate")
+    infrastructure = sys.modules.get("scipy.stats._distn_infrastructure")
+    for module in (multivariate, infrastructure):
+        if module is None:
+            continue
+        for cls_name, methods in _SCIPY_STATS_METHODS.items():
+            cls = _getattr(module, cls_name, None)
+            if _isinstance(cls, type):
+                for meth in methods:
+                    if meth in cls.__dict__:
+                        patches.block_attribute(cls, meth, f"scipy.stats.{cls_name}.{meth}")
+
+
+def _block_sklearn(patches):
+    validation = sys.modules.get("sklearn.utils._param_validation")
+    if validation is not None:
+        # Every estimator's fit and every public function validates its parameters through this.
+        patches.block_function(validation.validate_parameter_constraints, "sklearn.validate_parameter_constraints")
+    base = sys.modules.get("sklearn.base")
+    if base is not None:
+        for meth in ("_validate_params", "fit_predict", "fit_transform"):
+            for cls in (base.BaseEstimator, base.ClusterMixin, base.TransformerMixin):
+                if meth in cls.__dict__:
+                    patches.block_attribute(cls, meth, f"sklearn.{cls.__name__}.{meth}")
+    for modname, clsnames in (
+        ("sklearn.mixture._base", ("BaseMixture",)),
+        ("sklearn.cluster._kmeans", ("_BaseKMeans", "KMeans", "MiniBatchKMeans")),
+        ("sklearn.discriminant_analysis", ("QuadraticDiscriminantAnalysis", "LinearDiscriminantAnalysis")),
+        ("sklearn.naive_bayes", ("GaussianNB",)),
+    ):
+        module = sys.modules.get(modname)
+        if module is None:
+            continue
+        for clsname in clsnames:
+            cls = _getattr(module, clsname, None)
+            if not _isinstance(cls, type):
+                continue
+            for meth in ("fit", "predict", "predict_proba", "predict_log_proba", "score_samples", "fit_predict",
+                         "transform", "sample", "_e_step", "_m_step"):
+                if meth in cls.__dict__:
+                    patches.block_attribute(cls, meth, f"{modname}.{clsname}.{meth}")
+
+
+class _ImportBlocker(importlib.abc.MetaPathFinder):
+    """Importing scikit-learn, scipy.stats or coursekit for the first time inside the answer."""
+
+    def find_spec(self, fullname, path, target=None):
+        if _state["student"] and not _state["allow"] and fullname.startswith(_BLOCKED_IMPORT_PREFIXES):
+            _state["hit"] = True
+            raise _Delegated(fullname)
+        return None
+
+
+_import_blocker = _ImportBlocker()
+
+
+class own_work:  # noqa: N801  (used as ``with _ag.own_work():`` in the visible tests)
+    """Run the student's code with the references blocked.
+
+    Used by the visible tests too: a call to coursekit, scipy.stats or scikit-learn inside the
+    block fails with :data:`DELEGATION_MESSAGE`.
+    """
+
+    def __enter__(self):
+        self._outermost = _state["student"] == 0
+        self._patches = _Patches()
+        if self._outermost:
+            _hide_caller_frames(sys._getframe(1), False)
+            _state["hit"] = False
+            _block_coursekit(self._patches)
+            _block_scipy_stats(self._patches)
+            _block_sklearn(self._patches)
+            sys.meta_path.insert(0, _import_blocker)
+        _state["student"] += 1
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        __tracebackhide__ = True  # noqa: F841
+        _state["student"] -= 1
+        if self._outermost:
+            self._patches.restore()
+            if _import_blocker in sys.meta_path:
+                sys.meta_path.remove(_import_blocker)
+        delegated = exc_type is not None and issubclass(exc_type, _Delegated)
+        if delegated or (self._outermost and _state["hit"]):
+            _state["hit"] = False
+            _raise_feedback(DELEGATION_MESSAGE)
+        return False
+
+
+@contextlib.contextmanager
+def _allowed():
+    _state["allow"] += 1
+    try:
+        yield
+    finally:
+        _state["allow"] -= 1
+
+
+def _reference_backed(func):
+    """A stand-in for an earlier task: runs coursekit even while the student's code runs."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with _allowed():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@contextlib.contextmanager
+def _substitute(student_func, **replacements):
+    """Bind coursekit-backed versions of earlier tasks to their names in the notebook."""
+    namespace = _getattr(student_func, "__globals__", None)
+    if not _isinstance(namespace, dict):
+        main = sys.modules.get("__main__")
+        namespace = vars(main) if main is not None else {}
+    missing = object()
+    saved = {name: namespace.get(name, missing) for name in replacements}
+    namespace.update(replacements)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is missing:
+                namespace.pop(name, None)
+            else:
+                namespace[name] = value
+
+
+def _call(func, name, *args, substitutes=None):
+    """Call the student's function under :func:`own_work`; turn its errors into feedback."""
+    if not callable(func):
+        _fail(f"{name} is not a function")
+    # Copies: the student's function must not see (or change) the reference's arrays.
+    args = tuple(a.copy() if _type(a) is _ndarray else a for a in args)
+    with contextlib.ExitStack() as stack:
+        if substitutes:
+            stack.enter_context(_substitute(func, **substitutes))
+        try:
+            with own_work(), warnings.catch_warnings(), _errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                return func(*args)
+        except AssertionError as exc:
+            if exc.args and exc.args[0] == DELEGATION_MESSAGE:
+                raise _Delegated(name) from None
+            _fail(f"{name} raised AssertionError: {_describe(exc)}")
+        except NotImplementedError:
+            _fail(f"{name} is not implemented yet (it raises NotImplementedError)")
+        except Exception as exc:
+            _fail(f"{name} raised {_type(exc).__name__}: {_describe(exc)}")
+
+
+def _describe(exc):
+    try:
+        text = str(exc)
+    except BaseException:
+        text = "?"
+    return text[:200]
+
+
+# ---------------------------------------------------------------------------------------------
+# Safe conversion of the student's outputs
+
+
+def _plain_leaf_ok(value):
+    t = _type(value)
+    return t in _SCALAR_TYPES or t is bool or t is _np.bool_
+
+
+def _plain(value, what, dtype=_float64):
+    """Return ``value`` as a fresh plain ndarray of ``dtype``, or fail with a type message."""
+    t = _type(value)
+    if t is _ndarray:
+        if value.dtype.kind not in "biuf":
+            _fail(f"{what} must hold numbers (got an array of dtype {value.dtype})")
+        try:
+            return _array(value, dtype=dtype, copy=True)
+        except (ValueError, OverflowError):
+            _fail(f"{what} could not be converted to numbers")
+    if t in (list, tuple):
+        stack = [value]
+        count = 0
+        while stack:
+            item = stack.pop()
+            count += 1
+            if count > 10_000_000:
+                _fail(f"{what} is too large")
+            ti = _type(item)
+            if ti in (list, tuple):
+                stack.extend(item)
+            elif ti is _ndarray:
+                if item.dtype.kind not in "biuf":
+                    _fail(f"{what} must hold numbers")
+            elif not _plain_leaf_ok(item):
+                _fail(f"{what} must be a NumPy array of numbers (found an element of type {ti.__name__})")
+        try:
+            return _array(value, dtype=dtype)
+        except (ValueError, TypeError, OverflowError):
+            _fail(f"{what} must be a rectangular array of numbers")
+    if _plain_leaf_ok(value):
+        return _array(value, dtype=dtype)
+    _fail(f"{what} must be a NumPy array (got an object of type {t.__name__})")
+
+
+def _array_of_shape(value, what, shape, dtype=_float64, finite=True):
+    arr = _plain(value, what, dtype)
+    if arr.shape != shape:
+        if arr.size == int(_np.prod(shape)) and arr.size > 0:
+            _fail(f"{what} has shape {arr.shape} but must have shape {shape} (reshape it)")
+        _fail(f"{what} has shape {arr.shape} but must have shape {shape}")
+    if finite and arr.dtype.kind == "f" and not _npall(_ufunc_isfinite(arr)):
+        _fail(f"{what} contains NaN or infinity")
+    return arr
+
+
+def _scalar(value, what):
+    t = _type(value)
+    if t is _ndarray:
+        if value.size != 1:
+            _fail(f"{what} must be a single number (got an array of shape {value.shape})")
+    elif not _plain_leaf_ok(value):
+        _fail(f"{what} must be a number (got an object of type {t.__name__})")
+    arr = _plain(value, what).reshape(-1)
+    if not _npall(_ufunc_isfinite(arr)):
+        _fail(f"{what} is NaN or infinite")
+    return _float(arr[0])
+
+
+def _tuple_of(value, what, count):
+    if _type(value) not in (tuple, list) or _len(value) != count:
+        _fail(f"{what} must return a tuple of {count} values")
+    return value
+
+
+def _close(a, b, rtol, atol):
+    """|a - b| <= atol + rtol |b| elementwise, with captured ufuncs on plain arrays."""
+    diff = _ufunc_abs(_ufunc_subtract(a, b))
+    bound = _ufunc_add(atol, _ufunc_multiply(rtol, _ufunc_abs(b)))
+    return bool(_npall(_ufunc_less_equal(diff, bound)))
+
+
+def _rng(seed):
+    return _default_rng(seed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Random instances
+
+
+def _random_cov(rng, d, scale=1.0):
+    """A covariance far from the identity (eigenvalues spread over a factor of ~10)."""
+    q, _ = _np.linalg.qr(rng.normal(size=(d, d)))
+    eig = scale * _np.exp(rng.uniform(_np.log(0.25), _np.log(3.0), size=d))
+    cov = (q * eig) @ q.T
+    return 0.5 * (cov + cov.T)
+
+
+def _random_weights(rng, k, minimum=0.1):
+    w = rng.dirichlet(_np.full(k, 2.0))
+    w = minimum + (1 - k * minimum) * w
+    return w / w.sum()
+
+
+def _gaussian_instance(seed, d=None, n=None):
+    rng = _rng(seed)
+    d = int(rng.integers(2, 6)) if d is None else d
+    n = int(rng.integers(5, 40)) if n is None else n
+    mean = rng.normal(scale=3.0, size=d)
+    cov = _random_cov(rng, d, scale=float(rng.uniform(0.5, 2.0)))
+    chol = _np.linalg.cholesky(cov)
+    X = mean + rng.normal(size=(n, d)) @ chol.T * 1.2
+    return X, mean, cov
+
+
+def _mixture_instance(seed, d=None, k=None, n=None, spread=4.0):
+    rng = _rng(seed)
+    d = int(rng.integers(1, 4)) if d is None else d
+    k = int(rng.integers(2, 5)) if k is None else k
+    weights = _random_weights(rng, k)
+    means = rng.normal(scale=spread, size=(k, d))
+    covs = _np.stack([_random_cov(rng, d, scale=float(rng.uniform(0.3, 1.5))) for _ in range(k)])
+    n = int(rng.integers(30, 80)) if n is None else n
+    z = rng.choice(k, size=n, p=weights)
+    X = _np.empty((n, d))
+    for j in range(k):
+        idx = z == j
+        X[idx] = rng.multivariate_normal(means[j], covs[j], size=int(idx.sum()))
+    return X, weights, means, covs, z
+
+
+def _gaussian():
+    from coursekit import gaussian
+
+    return gaussian
+
+
+def _mixture():
+    from coursekit import mixture
+
+    return mixture
+
+
+def _kmeans_module():
+    from coursekit import kmeans
+
+    return kmeans
+
+
+def _quiet():
+    """Reference computations: no warnings reach the cell's stderr."""
+    stack = contextlib.ExitStack()
+    stack.enter_context(warnings.catch_warnings())
+    warnings.simplefilter("ignore")
+    return stack
+
+
+# =============================================================================================
+# hw1_gaussian
+
+
+@_check
+def check_pdf_matches_reference(gaussian_pdf, seeds):
+    """gaussian_pdf agrees with coursekit.gaussian.pdf for d = 2..5."""
+    g = _gaussian()
+    for seed in seeds:
+        X, mean, cov = _gaussian_instance(seed)
+        ref = g.pdf(X, mean, cov)
+        got = _array_of_shape(_call(gaussian_pdf, "gaussian_pdf", X, mean, cov), "gaussian_pdf's result",
+                              (X.shape[0],))
+        if _close(got, ref, 1e-7, 1e-300):
+            continue
+        d = X.shape[1]
+        # Diagnose the usual slips (each a known factor away from the reference).
+        det = _np.linalg.det(cov)
+        diff = X - mean
+        maha = _np.einsum("ni,ij,nj->n", diff, _np.linalg.inv(cov), diff)
+        maha_cov = _np.einsum("ni,ij,nj->n", diff, cov, diff)
+        if _close(got, ref / _np.sqrt(det), 1e-6, 1e-300) or _close(got, ref * _np.sqrt(det), 1e-6, 1e-300):
+            _fail("the normalising constant is wrong: it is (2π)^(-D/2) |Σ|^(-1/2) (the square root of the "
+                  "determinant)")
+        if _close(got, ref * (2 * _np.pi) ** (d / 2 - 0.5), 1e-6, 1e-300):
+            _fail("the normalising constant is wrong: the power of 2π is -D/2, with D the dimension")
+        if _close(got, ref * _np.exp(-0.5 * maha), 1e-6, 1e-300) or _close(got, ref * _np.exp(0.25 * maha),
+                                                                               1e-6, 1e-300):
+            _fail("the exponent is wrong: it is -½ (x-μ)ᵀ Σ⁻¹ (x-μ)")
+        if _close(got, ref * _np.exp(0.5 * maha - 0.5 * maha_cov), 1e-6, 1e-300):
+            _fail("the exponent uses Σ where it needs Σ⁻¹")
+        _fail("gaussian_pdf does not match the multivariate normal density on random instances (D = 2..5)")
+
+
+@_check
+def check_pdf_one_dimensional(gaussian_pdf, seeds):
+    """d = 1: X (n, 1), mean (1,), cov (1, 1)."""
+    g = _gaussian()
+    for seed in seeds:
+        X, mean, cov = _gaussian_instance(seed, d=1)
+        ref = g.pdf(X, mean, cov)
+        got = _array_of_shape(_call(gaussian_pdf, "gaussian_pdf", X, mean, cov),
+                              "gaussian_pdf's result for D = 1", (X.shape[0],))
+        if not _close(got, ref, 1e-7, 1e-300):
+            var = cov[0, 0]
+            # The slip: reading cov as the standard deviation.
+            alt = _np.exp(-0.5 * ((X[:, 0] - mean[0]) / var) ** 2) / (_np.sqrt(2 * _np.pi) * var)
+            if _close(got, alt, 1e-6, 1e-300):
+                _fail("for D = 1, cov holds the variance σ², not the standard deviation σ")
+            _fail("gaussian_pdf is wrong for D = 1 (X of shape (n, 1), mean (1,), cov (1, 1))")
+
+
+@_check
+def check_loglik_matches_reference(log_likelihood, seeds):
+    """log_likelihood agrees with coursekit.gaussian.log_likelihood (d = 1 included)."""
+    g = _gaussian()
+    for i, seed in enumerate(seeds):
+        X, mean, cov = _gaussian_instance(seed, d=1 if i == 0 else None)
+        ref = g.log_likelihood(X, mean, cov)
+        ref_pdf = _reference_backed(lambda X, mean, cov: g.pdf(X, mean, cov))
+        got = _scalar(_call(log_likelihood, "log_likelihood", X, mean, cov,
+                            substitutes={"gaussian_pdf": ref_pdf}), "log_likelihood's result")
+        if abs(got - ref) <= 1e-7 * max(1.0, abs(ref)):
+            continue
+        mean_ref = ref / X.shape[0]
+        if abs(got - mean_ref) <= 1e-7 * max(1.0, abs(mean_ref)):
+            _fail("log_likelihood must be the sum over the points, not the mean")
+        if abs(got - _np.exp(ref)) <= 1e-7 * max(1.0, _np.exp(ref)) if ref < 700 else False:
+            _fail("log_likelihood must return the log of the likelihood")
+        _fail("log_likelihood does not match Σᵢ log N(xᵢ | μ, Σ) on random instances")
+
+
+@_check
+def check_loglik_log_space(log_likelihood, seeds):
+    """Points far from the mean: the densities underflow, their logs do not."""
+    g = _gaussian()
+    for seed in seeds:
+        rng = _rng(seed)
+        d = 3
+        mean = rng.normal(size=d)
+        cov = _random_cov(rng, d, scale=0.05)
+        X = mean + rng.normal(size=(20, d)) * 40.0
+        ref = g.log_likelihood(X, mean, cov)
+        ref_pdf = _reference_backed(lambda X, mean, cov: g.pdf(X, mean, cov))
+        result = _call(log_likelihood, "log_likelihood", X, mean, cov, substitutes={"gaussian_pdf": ref_pdf})
+        t = _type(result)
+        if (t is _ndarray and result.size == 1) or _plain_leaf_ok(result):
+            value = _plain(result, "log_likelihood's result").reshape(-1)
+            if value.size == 1 and not _np.isfinite(value[0]):
+                _fail("log_likelihood is infinite for points far from the mean: the densities underflow to 0 "
+                      "there; compute log N(x | μ, Σ) directly (in log space) instead of log(pdf)")
+        got = _scalar(result, "log_likelihood's result")
+        if abs(got - ref) > 1e-7 * max(1.0, abs(ref)):
+            _fail("log_likelihood is inaccurate for points far from the mean: compute log N(x | μ, Σ) directly "
+                  "(in log space) instead of log(pdf)")
+
+
+@_check
+def check_mle_mean(mle_gaussian, seeds):
+    g = _gaussian()
+    for seed in seeds:
+        X, _, _ = _gaussian_instance(seed)
+        ref_mean, _ = g.fit_mle(X)
+        out = _tuple_of(_call(mle_gaussian, "mle_gaussian", X), "mle_gaussian", 2)
+        got = _array_of_shape(out[0], "the mean returned by mle_gaussian", ref_mean.shape)
+        if not _close(got, ref_mean, 1e-9, 1e-9):
+            if _close(got, X.mean(axis=1)[: got.size], 1e-9, 1e-9) if got.size <= X.shape[0] else False:
+                _fail("the mean is averaged over the wrong axis: average the rows (points), axis 0")
+            _fail("the mean returned by mle_gaussian is not the sample mean")
+
+
+@_check
+def check_mle_cov(mle_gaussian, seeds):
+    g = _gaussian()
+    for seed in seeds:
+        X, _, _ = _gaussian_instance(seed)
+        n = X.shape[0]
+        _, ref_cov = g.fit_mle(X)
+        out = _tuple_of(_call(mle_gaussian, "mle_gaussian", X), "mle_gaussian", 2)
+        got = _array_of_shape(out[1], "the covariance returned by mle_gaussian", ref_cov.shape)
+        if _close(got, ref_cov, 1e-8, 1e-10):
+            continue
+        if _close(got, ref_cov * n / (n - 1), 1e-8, 1e-10):
+            _fail("your covariance matches the 1/(N-1) estimator; the MLE divides by N")
+        centered = X - X.mean(axis=0)
+        if _close(got, centered @ centered.T / n, 1e-8, 1e-10) if got.shape == (n, n) else False:
+            _fail("the covariance is (x-μ)(x-μ)ᵀ summed over points: use Xcᵀ Xc (a D×D matrix)")
+        if _close(got, _np.diag(_np.diag(ref_cov)), 1e-8, 1e-10):
+            _fail("the covariance is missing its off-diagonal entries (the MLE is the full matrix)")
+        if _close(got, X.T @ X / n, 1e-8, 1e-10):
+            _fail("the covariance must be computed from the centred data x - μ")
+        _fail("the covariance returned by mle_gaussian is not the maximum-likelihood (1/N) covariance")
+
+
+@_check
+def check_mle_one_dimensional(mle_gaussian, seeds):
+    g = _gaussian()
+    for seed in seeds:
+        X, _, _ = _gaussian_instance(seed, d=1)
+        ref_mean, ref_cov = g.fit_mle(X)
+        out = _tuple_of(_call(mle_gaussian, "mle_gaussian", X), "mle_gaussian", 2)
+        mean = _array_of_shape(out[0], "the mean for D = 1", (1,))
+        cov = _array_of_shape(out[1], "the covariance for D = 1", (1, 1))
+        if not (_close(mean, ref_mean, 1e-9, 1e-9) and _close(cov, ref_cov, 1e-8, 1e-10)):
+            n = X.shape[0]
+            if _close(cov, ref_cov * n / (n - 1), 1e-8, 1e-10):
+                _fail("your covariance matches the 1/(N-1) estimator; the MLE divides by N")
+            _fail("mle_gaussian is wrong for D = 1 (X of shape (n, 1))")

@@ -1,0 +1,28 @@
+"""Delegates the density to scipy.stats and the log-likelihood to coursekit."""
+
+ASSIGNMENT = "hw1_gaussian"
+
+CELLS = {
+    "gaussian_pdf": '''
+from scipy.stats import multivariate_normal
+
+def gaussian_pdf(X, mean, cov):
+    return np.atleast_1d(multivariate_normal(mean, cov).pdf(X))
+''',
+    "log_likelihood": '''
+import coursekit.gaussian
+
+def log_likelihood(X, mean, cov):
+    return coursekit.gaussian.log_likelihood(X, mean, cov)
+''',
+}
+
+_MSG = "your function must not call coursekit, scipy.stats or scikit-learn"
+EXPECTED = {
+    "test_gaussian_pdf_visible": _MSG,
+    "test_gaussian_pdf_reference": _MSG,
+    "test_gaussian_pdf_1d": _MSG,
+    "test_log_likelihood_visible": _MSG,
+    "test_log_likelihood_reference": _MSG,
+    "test_log_likelihood_log_space": _MSG,
+}

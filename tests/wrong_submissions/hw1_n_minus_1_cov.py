@@ -1,0 +1,16 @@
+"""The unbiased 1/(N-1) covariance instead of the MLE."""
+
+ASSIGNMENT = "hw1_gaussian"
+
+CELLS = {
+    "mle_gaussian": '''
+def mle_gaussian(X):
+    X = np.asarray(X, dtype=float)
+    return X.mean(axis=0), np.atleast_2d(np.cov(X, rowvar=False))
+''',
+}
+
+EXPECTED = {
+    "test_mle_gaussian_cov": "your covariance matches the 1/(N-1) estimator; the MLE divides by N",
+    "test_mle_gaussian_1d": "your covariance matches the 1/(N-1) estimator; the MLE divides by N",
+}

@@ -28,6 +28,7 @@ __all__ = [
     "plot_marginal_conditional",
     "normal_posterior",
     "plot_posterior",
+    "plot_affine_map",
     "log_likelihood_grid",
     "plot_log_likelihood",
     "plot_one_gaussian_fit",
@@ -469,6 +470,45 @@ def plot_posterior(ax, prior_mean, prior_var, noise_var, x, theta=None):
     ax.set_ylabel("density")
     ax.legend(fontsize=8, frameon=False)
     return {"prior": prior, "likelihood": like, "posterior": post, "post_mean": post_mean, "post_var": post_var}
+
+
+def plot_affine_map(axes, A, b, n_samples=400, rng=0, n_std=2.0):
+    r"""Samples of :math:`\mathbf{z} \sim \mathcal{N}(\mathbf{0}, I)` and of :math:`A\mathbf{z} + \mathbf{b}`.
+
+    The right panel's ellipse is the predicted :math:`\mathcal{N}(\mathbf{b}, AA^\top)`, drawn over
+    the transformed samples: an affine map of a Gaussian is Gaussian.
+
+    Parameters
+    ----------
+    axes : (Axes, Axes)
+    A : array-like of shape (2, 2)
+    b : array-like of shape (2,)
+
+    Returns
+    -------
+    dict
+        ``"Z"``, ``"Y"`` (the samples), ``"mean"``, ``"cov"`` (the predicted parameters).
+    """
+    g = _gaussian()
+    A = np.asarray(A, dtype=float)
+    b = check_mean(b, d=2)
+    if A.shape != (2, 2):
+        raise ValueError(f"A must have shape (2, 2), got {A.shape}")
+    Z = g.sample(np.zeros(2), np.eye(2), n_samples, rng=rng)
+    Y = Z @ A.T + b
+    mean, cov = A @ np.zeros(2) + b, A @ A.T
+    ax_z, ax_y = axes
+    ax_z.scatter(Z[:, 0], Z[:, 1], s=6, color=DATA_COLOR, alpha=0.5, lw=0)
+    plot_gaussian_ellipse(ax_z, np.zeros(2), np.eye(2), n_std=n_std, label=f"{n_std:g} std")
+    ax_z.set_title(r"$\mathbf{z} \sim \mathcal{N}(\mathbf{0}, I)$")
+    ax_y.scatter(Y[:, 0], Y[:, 1], s=6, color=DATA_COLOR, alpha=0.5, lw=0)
+    plot_gaussian_ellipse(ax_y, mean, cov, n_std=n_std, color=MLE_COLOR,
+                          label=rf"{n_std:g} std of $\mathcal{{N}}(\mathbf{{b}}, AA^\top)$")
+    ax_y.set_title(r"$\mathbf{y} = A\mathbf{z} + \mathbf{b}$")
+    for ax in axes:
+        ax.set_aspect("equal")
+        ax.legend(fontsize=8, loc="upper left", frameon=False)
+    return {"Z": Z, "Y": Y, "mean": mean, "cov": cov}
 
 
 # -- chapter 2: the log-likelihood ----------------------------------------------------------------

@@ -149,7 +149,7 @@ def marginal_conditional_widget(x1=1.0, rho=0.7, sigma1=1.0, sigma2=1.2):
     """
 
     def draw(fig, x1, rho):
-        _fixed_layout(fig, left=0.1, right=0.97, bottom=0.11, top=0.97, wspace=0.05, hspace=0.05)
+        _fixed_layout(fig, left=0.1, right=0.97, bottom=0.11, top=0.97, wspace=0.1, hspace=0.05)
         cov = plotting.covariance_2d(sigma1, sigma2, rho)
         plotting.plot_marginal_conditional(fig, [0.0, 0.0], cov, x1, n_grid=100)
 

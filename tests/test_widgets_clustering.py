@@ -132,7 +132,6 @@ def _classes():
 
 
 def test_bayes_widget_switch_changes_boundaries_and_ellipses():
-    pytest.importorskip("coursekit.classifier")
     X, y = _classes()
     w = widgets.bayes_classifier_widget(X, y, grid_size=60)
     ax = w.fig.axes[0]

@@ -204,7 +204,6 @@ def bayes_classifier_widget(X=None, y=None, feature_names=("model year", "mpg"),
     (dropdown).  Shows the decision regions, the data and each class's 2-std ellipse; the title
     gives the training accuracy and the number of parameters.
     """
-    from .. import mixture
     from ..classifier import GaussianBayesClassifier
 
     if X is None:
@@ -221,7 +220,7 @@ def bayes_classifier_widget(X=None, y=None, feature_names=("model year", "mpg"),
             "model": clf,
             "grid": plotting.decision_grid(clf, xlim, ylim, n=grid_size),
             "accuracy": clf.score(X, y),
-            "n_parameters": mixture.n_parameters(len(clf.classes_), X.shape[1], cov_type),
+            "n_parameters": clf.n_parameters(),
         }
     classes = list(fits["full"]["model"].classes_)
     y_index = np.searchsorted(np.asarray(classes), y)

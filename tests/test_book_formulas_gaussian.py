@@ -1,0 +1,368 @@
+"""Every formula and worked number stated in chapters 1-3 of the book, checked against coursekit.
+
+References are independent of coursekit: scipy.stats, numpy linear algebra, closed forms written
+out here, numerical integration, or (for statistical statements) seeded simulations with
+tolerances of several standard errors.  Equation labels refer to book/01_gaussian.md and
+book/02_mle.md.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from coursekit import gaussian, mixture, plotting
+
+
+# -- chapter 1: the central limit theorem and the binomial ---------------------------------------
+@pytest.mark.parametrize("n", [1, 2, 10])
+def test_clt_mean_of_uniforms_has_mean_half_and_variance_one_over_12n(n):
+    means = plotting.clt_means(n, n_repeats=40_000, rng=3)
+    sd = math.sqrt(1 / (12 * n))
+    # standard error of the sample mean is sd / sqrt(40000): allow 5 of them
+    assert abs(means.mean() - 0.5) < 5 * sd / 200
+    # the sample variance of 40000 draws has relative standard error about sqrt(2/40000) = 0.7%
+    assert means.var() == pytest.approx(sd**2, rel=0.04)
+    assert means.min() >= 0 and means.max() <= 1
+
+
+def test_clt_n10_is_close_to_its_normal_limit():
+    means = plotting.clt_means(10, n_repeats=40_000, rng=4)
+    ks = stats.kstest(means, stats.norm(0.5, math.sqrt(1 / 120)).cdf)
+    assert ks.statistic < 0.02  # visually indistinguishable, as the text says
+
+
+def test_uniform_variance_is_one_twelfth():
+    value, _ = integrate.quad(lambda u: (u - 0.5) ** 2, 0, 1)
+    assert value == pytest.approx(1 / 12)
+
+
+@pytest.mark.parametrize("n,p", [(10, 0.5), (40, 0.3), (200, 0.05)])
+def test_binomial_mean_and_variance(n, p):
+    mean, var = stats.binom.stats(n, p, moments="mv")
+    assert mean == pytest.approx(n * p)
+    assert var == pytest.approx(n * p * (1 - p))
+
+
+def test_binomial_normal_overlay_is_the_stated_normal():
+    from matplotlib.figure import Figure
+
+    ax = Figure().add_subplot()
+    out = plotting.plot_binomial_normal(ax, 40, 0.3)
+    x, y = out["normal"].get_data()
+    np.testing.assert_allclose(y, stats.norm.pdf(x, 12, math.sqrt(8.4)), rtol=1e-12)
+
+
+# -- chapter 1: densities ---------------------------------------------------------------------------
+def _normal_1d(x, mu, var):
+    return np.exp(-((x - mu) ** 2) / (2 * var)) / np.sqrt(2 * np.pi * var)
+
+
+def test_1d_density_formula_and_worked_ratios():
+    x = np.array([1.0, 3.0, 5.0])
+    got = gaussian.pdf(x, [1.0], [[4.0]])
+    np.testing.assert_allclose(got, _normal_1d(x, 1.0, 4.0), rtol=1e-12)
+    np.testing.assert_allclose(got, stats.norm.pdf(x, 1.0, 2.0), rtol=1e-12)
+    # the text: at 1 and 2 standard deviations, e^{-1/2} ~ 0.61 and e^{-2} ~ 0.14 of the peak
+    np.testing.assert_allclose(got / got[0], [1.0, math.exp(-0.5), math.exp(-2)], rtol=1e-12)
+    assert got.round(4).tolist() == [0.1995, 0.121, 0.027]
+
+
+def _normal_dd(x, mean, cov):
+    d = len(mean)
+    diff = x - mean
+    maha = diff @ np.linalg.inv(cov) @ diff
+    return (2 * np.pi) ** (-d / 2) * np.linalg.det(cov) ** -0.5 * np.exp(-0.5 * maha)
+
+
+def test_dd_density_worked_example():
+    mean = np.array([1.0, 2.0])
+    cov = np.array([[2.0, 0.6], [0.6, 1.0]])
+    x = np.array([2.0, 1.5])
+    # the hand computation printed in the text
+    assert np.linalg.det(cov) == pytest.approx(1.64)
+    # Sigma^{-1} = [[1, -0.6], [-0.6, 2]] / 1.64, so Delta^2 = (1 + 0.6 + 0.5) / 1.64
+    maha = (x - mean) @ np.linalg.solve(cov, x - mean)
+    assert maha == pytest.approx(2.1 / 1.64)
+    expected = math.exp(-maha / 2) / (2 * math.pi * math.sqrt(1.64))
+    got = gaussian.pdf(x[None, :], mean, cov)[0]
+    assert got == pytest.approx(expected, rel=1e-12)
+    assert got == pytest.approx(stats.multivariate_normal(mean, cov).pdf(x), rel=1e-12)
+    assert round(got, 5) == 0.06552
+
+
+@pytest.mark.parametrize("d", [1, 3, 5])
+def test_dd_density_formula_random(d):
+    rng = np.random.default_rng(d)
+    A = rng.normal(size=(d, d))
+    cov = A @ A.T + d * np.eye(d)
+    mean = rng.normal(size=d)
+    X = rng.normal(size=(7, d)) * 2
+    expected = [_normal_dd(x, mean, cov) for x in X]
+    np.testing.assert_allclose(gaussian.pdf(X, mean, cov), expected, rtol=1e-10)
+
+
+def test_diagonal_covariance_density_is_a_product():
+    mu = np.array([0.5, -1.0, 2.0])
+    sd = np.array([1.0, 0.5, 2.0])
+    x = np.array([[1.0, -0.2, 0.0]])
+    product = np.prod(stats.norm.pdf(x[0], mu, sd))
+    assert gaussian.pdf(x, mu, np.diag(sd**2))[0] == pytest.approx(product, rel=1e-12)
+
+
+# -- chapter 1: ellipses --------------------------------------------------------------------------
+@pytest.mark.parametrize("n_std", [1.0, 2.0, 3.0])
+def test_ellipse_axes_half_lengths_and_points(n_std):
+    mean = np.array([1.0, 2.0])
+    cov = np.array([[2.0, 0.6], [0.6, 1.0]])
+    e = gaussian.ellipse(mean, cov, n_std=n_std)
+    values, vectors = np.linalg.eigh(cov)
+    np.testing.assert_allclose(e.eigenvalues, values[::-1], rtol=1e-12)
+    np.testing.assert_allclose(e.half_lengths, n_std * np.sqrt(values[::-1]), rtol=1e-12)
+    for j, k in ((0, 1), (1, 0)):
+        assert abs(e.eigenvectors[:, j] @ vectors[:, k]) == pytest.approx(1.0)
+    diff = e.points - mean
+    np.testing.assert_allclose(np.einsum("ij,jk,ik->i", diff, np.linalg.inv(cov), diff), n_std**2, rtol=1e-10)
+    # the worked numbers printed in the text
+    if n_std == 2.0:
+        assert e.eigenvalues.round(3).tolist() == [2.281, 0.719]
+        assert e.half_lengths.round(4).tolist() == [3.0206, 1.6958]
+
+
+def test_ellipse_exercise_closed_form():
+    e = gaussian.ellipse([0.0, 0.0], [[4.0, 2.0], [2.0, 3.0]], n_std=2.0)
+    lam = np.array([(7 + math.sqrt(17)) / 2, (7 - math.sqrt(17)) / 2])
+    np.testing.assert_allclose(e.eigenvalues, lam, rtol=1e-12)
+    np.testing.assert_allclose(e.half_lengths, 2 * np.sqrt(lam), rtol=1e-12)
+    assert e.half_lengths.round(3).tolist() == [4.717, 2.399]
+    angle = math.degrees(math.atan2(lam[0] - 4, 2))
+    assert e.angle % 180 == pytest.approx(angle, abs=1e-9)
+    assert round(angle) == 38
+
+
+def test_isotropic_ellipse_is_a_circle():
+    e = gaussian.ellipse([0.0, 0.0], 2.0 * np.eye(2), n_std=1.5)
+    np.testing.assert_allclose(np.linalg.norm(e.points, axis=1), 1.5 * math.sqrt(2.0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("d", [1, 2, 5])
+def test_parameter_counts_of_the_three_covariance_structures(d):
+    # one component: no free weight, d mean parameters, then the covariance's parameters
+    assert mixture.n_parameters(1, d, "spherical") - d == 1
+    assert mixture.n_parameters(1, d, "diag") - d == d
+    assert mixture.n_parameters(1, d, "full") - d == d * (d + 1) // 2
+
+
+def test_covariance_2d_builds_sigma_from_sds_and_correlation():
+    cov = plotting.covariance_2d(1.5, 1.0, 0.6)
+    np.testing.assert_allclose(cov, [[2.25, 0.9], [0.9, 1.0]])
+    sd = np.sqrt(np.diag(cov))
+    assert cov[0, 1] / (sd[0] * sd[1]) == pytest.approx(0.6)
+    with pytest.raises(ValueError, match="rho"):
+        plotting.covariance_2d(1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="sigma1"):
+        plotting.covariance_2d(-1.0, 1.0, 0.0)
+
+
+# -- chapter 1: marginals and conditionals ---------------------------------------------------------
+def test_marginal_is_the_integral_of_the_joint():
+    mean = np.array([0.5, -1.0])
+    cov = plotting.covariance_2d(1.0, 1.2, 0.7)
+    m, v = gaussian.marginal(mean, cov, [0])
+    joint = stats.multivariate_normal(mean, cov)
+    for x1 in (-1.0, 0.5, 2.0):
+        integral, _ = integrate.quad(lambda x2: joint.pdf([x1, x2]), -np.inf, np.inf)
+        assert gaussian.pdf([x1], m, v)[0] == pytest.approx(integral, rel=1e-8)
+
+
+def test_marginal_reads_off_blocks_in_4d():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(4, 4))
+    cov = A @ A.T + np.eye(4)
+    mean = rng.normal(size=4)
+    m, v = gaussian.marginal(mean, cov, [0, 2])
+    np.testing.assert_allclose(m, mean[[0, 2]])
+    np.testing.assert_allclose(v, cov[np.ix_([0, 2], [0, 2])])
+
+
+def test_conditional_general_formula_is_joint_over_marginal():
+    rng = np.random.default_rng(1)
+    A = rng.normal(size=(4, 4))
+    cov = A @ A.T + np.eye(4)
+    mean = rng.normal(size=4)
+    a, b = [0, 3], [1, 2]
+    xb = np.array([0.3, -0.8])
+    m, v = gaussian.conditional(mean, cov, b, xb)
+    # eq-conditional with an explicit inverse (the library uses a Cholesky solve)
+    Sab = cov[np.ix_(a, b)]
+    Sbb_inv = np.linalg.inv(cov[np.ix_(b, b)])
+    np.testing.assert_allclose(m, mean[a] + Sab @ Sbb_inv @ (xb - mean[b]), rtol=1e-10)
+    np.testing.assert_allclose(v, cov[np.ix_(a, a)] - Sab @ Sbb_inv @ Sab.T, rtol=1e-10)
+    # and it is the renormalised slice: p(xa | xb) = p(xa, xb) / p(xb)
+    joint = stats.multivariate_normal(mean, cov)
+    pb = stats.multivariate_normal(mean[b], cov[np.ix_(b, b)]).pdf(xb)
+    for xa in rng.normal(size=(5, 2)):
+        x = np.empty(4)
+        x[a], x[b] = xa, xb
+        assert gaussian.pdf(xa[None, :], m, v)[0] == pytest.approx(joint.pdf(x) / pb, rel=1e-9)
+
+
+@pytest.mark.parametrize("s1,s2,rho,x1", [(1.0, 1.2, 0.7, 1.0), (2.0, 0.5, -0.3, -1.5), (7.0, 7.0, 0.5, 189.0 - 175.0)])
+def test_conditional_2d_formula(s1, s2, rho, x1):
+    m, v = gaussian.conditional([0.0, 0.0], plotting.covariance_2d(s1, s2, rho), [0], [x1])
+    assert m[0] == pytest.approx(rho * s2 / s1 * x1)
+    assert v[0, 0] == pytest.approx(s2**2 * (1 - rho**2))
+
+
+def test_conditional_worked_numbers():
+    m, v = gaussian.marginal(np.zeros(2), plotting.covariance_2d(1.0, 1.2, 0.7), [0])
+    assert (round(m[0], 4), round(v[0, 0], 4)) == (0.0, 1.0)
+    m, v = gaussian.conditional(np.zeros(2), plotting.covariance_2d(1.0, 1.2, 0.7), [0], [1.0])
+    assert (round(m[0], 4), round(v[0, 0], 4)) == (0.84, 0.7344)
+    # the father-and-son exercise: 182 cm, sd 6.06 cm
+    m, v = gaussian.conditional([175.0, 175.0], plotting.covariance_2d(7.0, 7.0, 0.5), [0], [189.0])
+    assert m[0] == pytest.approx(182.0)
+    assert math.sqrt(v[0, 0]) == pytest.approx(7 * math.sqrt(0.75))
+
+
+def test_marginal_conditional_figure_numeric_shapes_match_formulas():
+    from matplotlib.figure import Figure
+
+    cov = plotting.covariance_2d(1.0, 1.2, 0.7)
+    out = plotting.plot_marginal_conditional(Figure(), [0.0, 0.0], cov, 1.0, lim=6.0, n_grid=200)
+    assert out["conditional_mean"] == pytest.approx(0.84)
+    assert out["conditional_var"] == pytest.approx(0.7344)
+    # the shaded conditional (numerical renormalised slice) coincides with the formula line
+    x2 = np.asarray(out["conditional_formula"].get_ydata())
+    path = out["conditional_numeric"].get_paths()[0].vertices
+    inside = (path[:, 0] > 1e-6)
+    numeric = np.interp(x2, path[inside, 1], path[inside, 0])
+    np.testing.assert_allclose(numeric, out["conditional_formula"].get_xdata(), atol=2e-3)
+
+
+# -- chapter 1: posterior and affine maps ------------------------------------------------------------
+def _posterior_closed_form(mu0, tau2, s2, x):
+    x = np.asarray(x, dtype=float)
+    tau_n2 = 1 / (1 / tau2 + x.size / s2)
+    return tau_n2 * (mu0 / tau2 + x.sum() / s2), tau_n2
+
+
+@pytest.mark.parametrize(
+    "mu0,tau2,s2,x",
+    [(0.0, 1.0, 1.0, [1.2, 0.8, 1.5]), (3.0, 0.5, 2.0, [1.0]), (-1.0, 10.0, 0.3, np.linspace(0, 2, 25))],
+)
+def test_posterior_formula(mu0, tau2, s2, x):
+    mean, var = plotting.normal_posterior(mu0, tau2, s2, x)
+    exp_mean, exp_var = _posterior_closed_form(mu0, tau2, s2, x)
+    assert mean == pytest.approx(exp_mean, rel=1e-10, abs=1e-12)
+    assert var == pytest.approx(exp_var, rel=1e-10)
+    # and numerically: prior x likelihood on a grid, normalised (scipy densities)
+    theta = np.linspace(exp_mean - 12 * math.sqrt(exp_var), exp_mean + 12 * math.sqrt(exp_var), 20001)
+    unnorm = stats.norm.pdf(theta, mu0, math.sqrt(tau2)) * np.prod(
+        stats.norm.pdf(np.asarray(x)[:, None], theta[None, :], math.sqrt(s2)), axis=0
+    )
+    post = unnorm / np.trapezoid(unnorm, theta)
+    assert np.trapezoid(theta * post, theta) == pytest.approx(exp_mean, abs=1e-6)
+    assert np.trapezoid((theta - exp_mean) ** 2 * post, theta) == pytest.approx(exp_var, rel=1e-5)
+
+
+def test_posterior_worked_numbers():
+    assert plotting.normal_posterior(0.0, 1.0, 1.0, [1.2, 0.8, 1.5]) == pytest.approx((0.875, 0.25))
+
+
+def test_affine_map_of_a_gaussian():
+    A = np.array([[1.5, 0.0], [0.9, 0.6]])
+    b = np.array([1.0, -1.0])
+    from matplotlib.figure import Figure
+
+    out = plotting.plot_affine_map(Figure().subplots(1, 2), A, b, n_samples=20_000, rng=5)
+    np.testing.assert_allclose(out["mean"], b)
+    np.testing.assert_allclose(out["cov"], A @ A.T)
+    np.testing.assert_allclose(out["Y"], out["Z"] @ A.T + b)
+    # the transformed samples have the predicted moments (20000 draws: loose, sound tolerances)
+    np.testing.assert_allclose(out["Y"].mean(axis=0), b, atol=0.05)
+    np.testing.assert_allclose(np.cov(out["Y"].T), A @ A.T, atol=0.08)
+    # and are Gaussian along any direction
+    w = np.array([0.6, -0.8])
+    proj = out["Y"] @ w
+    assert stats.kstest(proj, stats.norm(w @ b, math.sqrt(w @ A @ A.T @ w)).cdf).pvalue > 1e-3
+
+
+def test_sum_of_independent_gaussians():
+    rng = np.random.default_rng(6)
+    mx, Sx = np.array([1.0, 0.0]), plotting.covariance_2d(1.0, 0.5, 0.3)
+    my, Sy = np.array([-2.0, 3.0]), plotting.covariance_2d(0.4, 1.5, -0.6)
+    S = gaussian.sample(mx, Sx, 40_000, rng=rng) + gaussian.sample(my, Sy, 40_000, rng=rng)
+    np.testing.assert_allclose(S.mean(axis=0), mx + my, atol=0.04)
+    np.testing.assert_allclose(np.cov(S.T), Sx + Sy, atol=0.06)
+
+
+# -- chapter 2: likelihood and the MLE ------------------------------------------------------------
+def _book_data():
+    return gaussian.sample([2.0], [[1.5**2]], 30, rng=1)[:, 0]
+
+
+def test_loglik_1d_formula():
+    x = _book_data()
+    for mu, var in [(2.0, 2.25), (0.0, 1.0), (1.9, 1.5)]:
+        n = x.size
+        closed = -n / 2 * math.log(2 * math.pi) - n / 2 * math.log(var) - ((x - mu) ** 2).sum() / (2 * var)
+        assert gaussian.log_likelihood(x, [mu], [[var]]) == pytest.approx(closed, rel=1e-12)
+        assert closed == pytest.approx(stats.norm.logpdf(x, mu, math.sqrt(var)).sum(), rel=1e-12)
+
+
+def test_product_of_densities_underflows_but_log_likelihood_does_not():
+    big = gaussian.sample([2.0], [[1.5**2]], 1000, rng=2)
+    assert np.prod(gaussian.pdf(big, [2.0], [[2.25]])) == 0.0
+    ll = gaussian.log_likelihood(big, [2.0], [[2.25]])
+    assert np.isfinite(ll)
+    assert ll == pytest.approx(stats.norm.logpdf(big[:, 0], 2.0, 1.5).sum(), rel=1e-12)
+
+
+def test_mle_1d_is_sample_mean_and_1_over_n_variance():
+    x = _book_data()
+    mean, cov = gaussian.fit_mle(x)
+    assert mean[0] == pytest.approx(x.sum() / x.size, rel=1e-12)
+    assert cov[0, 0] == pytest.approx(((x - x.mean()) ** 2).sum() / x.size, rel=1e-12)
+    # scipy's normal MLE (norm.fit) is the same estimator
+    loc, scale = stats.norm.fit(x)
+    assert mean[0] == pytest.approx(loc) and math.sqrt(cov[0, 0]) == pytest.approx(scale)
+
+
+def test_mle_maximises_the_1d_log_likelihood():
+    x = _book_data()
+    mean, cov = gaussian.fit_mle(x)
+    best = stats.norm.logpdf(x, mean[0], math.sqrt(cov[0, 0])).sum()
+    for dm, scale in [(0.01, 1.0), (-0.01, 1.0), (0.0, 1.01), (0.0, 0.99)]:
+        assert stats.norm.logpdf(x, mean[0] + dm, math.sqrt(cov[0, 0] * scale)).sum() < best
+    # eq-max-loglik
+    n = x.size
+    assert best == pytest.approx(-n / 2 * (math.log(2 * math.pi * cov[0, 0]) + 1), rel=1e-12)
+
+
+def test_mle_dd_formula_and_max_loglik():
+    X = gaussian.sample([1.0, -1.0], plotting.covariance_2d(1.0, 2.0, 0.5), 500, rng=3)
+    mean, cov = gaussian.fit_mle(X)
+    np.testing.assert_allclose(mean, X.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(cov, np.cov(X.T, bias=True), rtol=1e-12)
+    n, d = X.shape
+    best = stats.multivariate_normal(mean, cov).logpdf(X).sum()
+    assert best == pytest.approx(-n / 2 * (d * math.log(2 * math.pi) + math.log(np.linalg.det(cov)) + d), rel=1e-12)
+    for m2, c2 in [(mean + [0.05, 0.0], cov), (mean, 1.05 * cov), (mean, 0.95 * cov)]:
+        assert stats.multivariate_normal(m2, c2).logpdf(X).sum() < best
+
+
+def test_mle_variance_bias_is_n_minus_1_over_n():
+    rng = np.random.default_rng(0)
+    est = np.array([gaussian.fit_mle(gaussian.sample([0.0], [[1.0]], 5, rng=rng))[1][0, 0] for _ in range(6000)])
+    # Var(sigma_hat^2) = 2 (N-1) / N^2 = 0.32 for N = 5; standard error of the mean 0.32**0.5/sqrt(6000)
+    assert abs(est.mean() - 4 / 5) < 5 * math.sqrt(0.32 / 6000)
+
+
+def test_log_likelihood_grid_matches_scipy():
+    x = _book_data()
+    mus, sigmas = np.array([1.0, 2.0, 3.0]), np.array([0.5, 1.5])
+    grid = plotting.log_likelihood_grid(x, mus, sigmas)
+    expected = [[stats.norm.logpdf(x, m, s).sum() for m in mus] for s in sigmas]
+    np.testing.assert_allclose(grid, expected, rtol=1e-12)

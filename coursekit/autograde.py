@@ -709,3 +709,228 @@ def check_mle_one_dimensional(mle_gaussian, seeds):
             if _close(cov, ref_cov * n / (n - 1), 1e-8, 1e-10):
                 _fail("your covariance matches the 1/(N-1) estimator; the MLE divides by N")
             _fail("mle_gaussian is wrong for D = 1 (X of shape (n, 1))")
+
+
+# =============================================================================================
+# hw2_sampling
+
+# A correct sampler fails a statistical check with probability about 1e-6 per check and seed
+# (Bonferroni-corrected); the seeds are fixed, so a given implementation always gets the same mark.
+_P_FAIL = 1e-6
+
+
+def _labels(value, what, n, k):
+    arr = _plain(value, what)
+    if arr.shape != (n,):
+        _fail(f"{what} has shape {arr.shape} but must have shape ({n},)")
+    if not _npall(_ufunc_isfinite(arr)) or not _npall(arr == _np.round(arr)):
+        _fail(f"{what} must hold integer component indices")
+    labels = arr.astype(_np.int64)
+    if labels.size and labels.min() == 1 and labels.max() == k:
+        _fail(f"{what} must be component indices 0 … k-1 (yours look like 1 … k)")
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        _fail(f"{what} must be component indices in 0 … k-1")
+    return labels
+
+
+def _sample_output(out, name, n, k, d):
+    out = _tuple_of(out, name, 2)
+    z = _labels(out[1], f"the labels z returned by {name}", n if n is not None else _len_or_fail(out[1], name), k)
+    X = _array_of_shape(out[0], f"the points X returned by {name}", (z.shape[0], d))
+    return X, z
+
+
+def _len_or_fail(value, name):
+    if _type(value) is _ndarray and value.ndim == 1:
+        return value.shape[0]
+    if _type(value) in (list, tuple):
+        return _len(value)
+    _fail(f"the labels returned by {name} must be a 1-D array")
+
+
+def _check_moments(X, z, weights, means, covs, name):
+    k, d = means.shape
+    tests = k * (d + d * (d + 1) // 2)
+    # two-sided normal quantile for the corrected level
+    zcrit = float(_np.sqrt(_chdtri(1, _P_FAIL / tests)))
+    for j in range(k):
+        pts = X[z == j]
+        nj = pts.shape[0]
+        if nj < 30:
+            continue
+        m = pts.mean(axis=0)
+        se = _np.sqrt(_np.diag(covs[j]) / nj)
+        if _np.max(_np.abs(m - means[j]) / se) > zcrit:
+            # Is the point labelled j drawn from another component?
+            for other in range(k):
+                if other != j and _np.max(_np.abs(m - means[other]) / _np.sqrt(_np.diag(covs[other]) / nj)) <= zcrit:
+                    _fail(f"{name}: the points labelled {j} come from another component: each label z[i] must "
+                          "be the component that X[i] was drawn from")
+            _fail(f"{name}: the points of a component do not have that component's mean")
+        c = (pts - means[j]).T @ (pts - means[j]) / nj
+        var = _np.diag(covs[j])
+        se_c = _np.sqrt((_np.outer(var, var) + covs[j] ** 2) / nj)
+        if _np.max(_np.abs(c - covs[j]) / se_c) > zcrit:
+            chol = _np.linalg.cholesky(covs[j])
+            alt = [covs[j] @ covs[j], chol.T @ chol, _np.sqrt(_np.abs(covs[j])) * _np.sign(covs[j])]
+            for a in alt:
+                se_a = _np.sqrt((_np.outer(_np.diag(a), _np.diag(a)) + a ** 2) / nj)
+                if _np.max(_np.abs(c - a) / se_a) <= zcrit:
+                    _fail(f"{name}: the spread of a component's points is wrong: N(μ, Σ) is μ + L·ε with L the "
+                          "Cholesky factor of Σ (L Lᵀ = Σ) and ε standard normal; a standard deviation is the "
+                          "square root of the variance")
+            _fail(f"{name}: the covariance of a component's points is not that component's Σ")
+
+
+def _proportional_counts(n, weights):
+    mixture = _mixture()
+    with _quiet():
+        _, z = mixture.sample(weights, _np.zeros((weights.size, 1)), _np.ones((weights.size, 1, 1)), n, rng=0,
+                              method="proportional")
+    return _bincount(z, minlength=weights.size)
+
+
+def _sampling_instance(seed, n):
+    X, weights, means, covs, _ = _mixture_instance(seed, spread=3.0)
+    return weights, means, covs
+
+
+@_check
+def check_sample_frequencies(sample_gmm, seeds, n=6000):
+    """Label frequencies match the weights (chi-square test)."""
+    for seed in seeds:
+        weights, means, covs = _sampling_instance(seed, n)
+        k, d = means.shape
+        X, z = _sample_output(_call(sample_gmm, "sample_gmm", weights, means, covs, n, _rng(seed + 7)),
+                              "sample_gmm", n, k, d)
+        counts = _bincount(z, minlength=k).astype(float)
+        expected = n * weights
+        stat = float(((counts - expected) ** 2 / expected).sum())
+        if stat > float(_chdtri(k - 1, _P_FAIL)):
+            _fail("sample_gmm: the label frequencies do not match the weights: draw each label from the "
+                  "categorical distribution π (a uniform number against the cumulative weights)")
+
+
+@_check
+def check_sample_moments(sample_gmm, seeds, n=6000):
+    """Per component: the points labelled k have mean μ_k and covariance Σ_k."""
+    for seed in seeds:
+        weights, means, covs = _sampling_instance(seed, n)
+        k, d = means.shape
+        X, z = _sample_output(_call(sample_gmm, "sample_gmm", weights, means, covs, n, _rng(seed + 7)),
+                              "sample_gmm", n, k, d)
+        _check_moments(X, z, weights, means, covs, "sample_gmm")
+
+
+def _check_reproducible(func, name, seeds, n, fixed):
+    for seed in seeds:
+        weights, means, covs = _sampling_instance(seed, n)
+        k, d = means.shape
+        runs = []
+        for rng_seed, global_seed in ((seed, 1), (seed, 2), (seed + 1, 1)):
+            _np.random.seed(global_seed)  # a sampler that uses np.random.* instead of rng changes with this
+            runs.append(_sample_output(_call(func, name, weights, means, covs, n, _rng(rng_seed)), name,
+                                       None if fixed else n, k, d))
+        (X1, z1), (X2, z2), (X3, _) = runs
+        if not (_array_equal(X1, X2) and _array_equal(z1, z2)):
+            _fail(f"{name}: the same rng seed must give the same sample: draw all randomness from rng (not from "
+                  "np.random.* or a new Generator)")
+        if _array_equal(X1, X3):
+            _fail(f"{name}: different rng seeds gave the same sample: draw all randomness from the rng passed in")
+
+
+@_check
+def check_sample_reproducible(sample_gmm, seeds, n=200):
+    _check_reproducible(sample_gmm, "sample_gmm", seeds, n, fixed=False)
+
+
+def _fixed_instance(seed, n):
+    """Weights with n·π_k away from .5 ties, at least one rounding up."""
+    rng = _rng(seed)
+    for _ in range(1000):
+        weights, means, covs = _sampling_instance(int(rng.integers(1 << 30)), n)
+        frac = n * weights - _np.floor(n * weights)
+        if _np.all(_np.abs(frac - 0.5) > 0.02) and _np.any(frac > 0.55) and _np.all(frac > 0.02):
+            return weights, means, covs
+    raise RuntimeError("no instance")  # pragma: no cover
+
+
+@_check
+def check_fixed_counts(sample_gmm_fixed_counts, seeds):
+    """Exactly n_k = round(n·π_k) points from component k."""
+    name = "sample_gmm_fixed_counts"
+    cases = [_fixed_instance(seed, n) + (n,) for seed, n in zip(seeds, (101, 257, 1000, 53))]
+    # Three equal weights: the total is not n (3·round(10/3) = 9).
+    cases.append((_np.full(3, 1 / 3), _np.array([[0.0], [5.0], [10.0]]), _np.ones((3, 1, 1)), 10))
+    for weights, means, covs, n in cases:
+        k, d = means.shape
+        expected = _proportional_counts(n, weights)
+        out = _tuple_of(_call(sample_gmm_fixed_counts, name, weights, means, covs, n, _rng(n)), name, 2)
+        z = _labels(out[1], f"the labels z returned by {name}", _len_or_fail(out[1], name), k)
+        _array_of_shape(out[0], f"the points X returned by {name}", (z.shape[0], d))
+        counts = _bincount(z, minlength=k)
+        if _array_equal(counts, expected):
+            continue
+        if _array_equal(counts, _np.floor(n * weights).astype(int)):
+            _fail(f"{name}: you truncated n·π_k (int() or floor) instead of rounding it to the nearest integer")
+        if counts.sum() == n and counts.sum() != expected.sum():
+            _fail(f"{name}: n_k must be round(n·π_k) for every component, even when the total then differs from n")
+        if _np.max(_np.abs(counts - expected)) == 1:
+            _fail(f"{name}: the number of points from a component is off by one: it must be round(n·π_k)")
+        _fail(f"{name}: the number of points from component k must be round(n·π_k)")
+
+
+@_check
+def check_fixed_moments(sample_gmm_fixed_counts, seeds, n=6000):
+    name = "sample_gmm_fixed_counts"
+    for seed in seeds:
+        weights, means, covs = _sampling_instance(seed, n)
+        k, d = means.shape
+        out = _tuple_of(_call(sample_gmm_fixed_counts, name, weights, means, covs, n, _rng(seed + 7)), name, 2)
+        z = _labels(out[1], f"the labels z returned by {name}", _len_or_fail(out[1], name), k)
+        X = _array_of_shape(out[0], f"the points X returned by {name}", (z.shape[0], d))
+        _check_moments(X, z, weights, means, covs, name)
+
+
+@_check
+def check_fixed_reproducible(sample_gmm_fixed_counts, seeds, n=200):
+    _check_reproducible(sample_gmm_fixed_counts, "sample_gmm_fixed_counts", seeds, n, fixed=True)
+
+
+def _reference_gaussian_pdf():
+    g = _gaussian()
+    return _reference_backed(lambda X, mean, cov: g.pdf(X, mean, cov))
+
+
+def _reference_gaussian_logpdf():
+    g = _gaussian()
+    return _reference_backed(lambda X, mean, cov: g.logpdf(X, mean, cov))
+
+
+@_check
+def check_gmm_pdf_matches_reference(gmm_pdf, seeds, d=None):
+    """gmm_pdf agrees with exp(coursekit.mixture.logpdf)."""
+    mixture = _mixture()
+    for seed in seeds:
+        X, weights, means, covs, _ = _mixture_instance(seed, d=d)
+        ref = _np.exp(mixture.logpdf(X, weights, means, covs))
+        got = _array_of_shape(_call(gmm_pdf, "gmm_pdf", X, weights, means, covs,
+                                    substitutes={"gaussian_pdf": _reference_gaussian_pdf(),
+                                                 "gaussian_logpdf": _reference_gaussian_logpdf()}),
+                              "gmm_pdf's result", (X.shape[0],))
+        if _close(got, ref, 1e-7, 1e-300):
+            continue
+        g = _gaussian()
+        comps = _np.stack([g.pdf(X, means[j], covs[j]) for j in range(len(weights))])
+        if _close(got, comps.sum(axis=0), 1e-7, 1e-300) or _close(got, comps.mean(axis=0), 1e-7, 1e-300):
+            _fail("gmm_pdf: each component's density must be multiplied by its weight π_k")
+        if _close(got, comps.max(axis=0), 1e-7, 1e-300):
+            _fail("gmm_pdf: the mixture density is the weighted sum over all components")
+        if d == 1:
+            _fail("gmm_pdf is wrong for d = 1 (means of shape (k, 1), covs (k, 1, 1))")
+        _fail("gmm_pdf does not match Σ_k π_k N(x | μ_k, Σ_k) on random instances")
+
+
+@_check
+def check_gmm_pdf_one_dimensional(gmm_pdf, seeds):
+    check_gmm_pdf_matches_reference.__wrapped__(gmm_pdf, seeds, d=1)

@@ -369,9 +369,10 @@ def plot_marginal_conditional(fig, mean, cov, x1, lim=4.0, n_grid=160):
     mean = check_mean(mean, d=2)
     cov = check_cov(cov, d=2)
     grid = fig.add_gridspec(2, 2, width_ratios=(3, 1.2), height_ratios=(1.2, 3))
+    # Not shared axes: limits are set explicitly, and sharing doubles the tick work of a redraw.
     ax = fig.add_subplot(grid[1, 0])
-    ax_m = fig.add_subplot(grid[0, 0], sharex=ax)
-    ax_c = fig.add_subplot(grid[1, 1], sharey=ax)
+    ax_m = fig.add_subplot(grid[0, 0])
+    ax_c = fig.add_subplot(grid[1, 1])
     xlim = (mean[0] - lim, mean[0] + lim)
     ylim = (mean[1] - lim, mean[1] + lim)
     xx, yy, dens = density_grid(lambda P: g.logpdf(P, mean, cov), xlim, ylim, n_grid)
@@ -389,7 +390,9 @@ def plot_marginal_conditional(fig, mean, cov, x1, lim=4.0, n_grid=160):
                                     label=r"$p(x_1)$")
     ax_m.legend(loc="upper right", fontsize=8, frameon=False)
     ax_m.set_ylabel("$p(x_1)$")
-    ax_m.tick_params(labelbottom=False)
+    ax_m.set_xlim(*xlim)
+    ax_m.set_xticks([])
+    ax_m.set_ylim(0, None)
     ax_m.locator_params(axis="y", nbins=3)
 
     # Conditional: the joint along the vertical line x1 = const, renormalised to integrate to 1.
@@ -400,7 +403,8 @@ def plot_marginal_conditional(fig, mean, cov, x1, lim=4.0, n_grid=160):
     cond_y = g.pdf(ys[:, None], c_mean, c_cov)
     (cond_line,) = ax_c.plot(cond_y, ys, color=MLE_COLOR, lw=2)
     ax_c.set_xlabel(f"p(x₂ | x₁ = {x1:.2f})")
-    ax_c.tick_params(labelleft=False)
+    ax_c.set_ylim(*ylim)
+    ax_c.set_yticks([])
     ax_c.locator_params(axis="x", nbins=3)
     ax_c.set_xlim(0, None)
     ax.set_xlim(*xlim)
@@ -595,8 +599,8 @@ def plot_log_likelihood(fig, x, mu, sigma, grid=None):
     ax_ll.set_ylim(sigmas[0], sigmas[-1])
     ax_ll.set_xlabel(r"$\mu$")
     ax_ll.set_ylabel(r"$\sigma$")
-    ax_ll.set_title(r"log-likelihood $\ell(\mu, \sigma)$", fontsize=11)
-    ax_ll.legend(fontsize=8, loc="upper right")
+    # No legend here (legends are the slowest artist to redraw): the text names the star and dot.
+    ax_ll.set_title(r"log-likelihood $\ell(\mu, \sigma)$: ★ MLE, ○ $(\mu, \sigma)$", fontsize=11)
     return {"density": density, "current": current, "mle": mle_marker, "ll": float(ll),
             "mle_params": (mu_hat, sigma_hat)}
 

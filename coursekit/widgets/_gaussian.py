@@ -39,6 +39,12 @@ def _fixed_layout(fig, **margins):
     fig.subplotpars.update(**margins)
 
 
+def _few_ticks(fig, nbins=5):
+    """At most ``nbins`` ticks per axis: every tick is two lines and a text to lay out and render."""
+    for ax in fig.axes:
+        ax.locator_params(nbins=nbins)
+
+
 def _widget(controls, draw, **kw):
     """A :class:`FigureWidget` whose figure keeps one Agg canvas across redraws.
 
@@ -85,6 +91,7 @@ def clt_widget(n=1, n_repeats=20_000, rng=0, max_n=50):
         _fixed_layout(fig, left=0.1, right=0.97, bottom=0.17, top=0.9)
         ax = fig.add_subplot()
         plotting.plot_clt(ax, n, n_repeats=n_repeats, rng=rng)
+        _few_ticks(fig)
         ax.legend(loc="upper left", fontsize=8, frameon=False)
 
     return _widget({"n": _int_slider(n, 1, max_n, "N (uniforms averaged)")}, draw,
@@ -105,6 +112,7 @@ def binomial_widget(n=10, p=0.5, max_n=200):
         _fixed_layout(fig, left=0.11, right=0.97, bottom=0.15, top=0.95)
         ax = fig.add_subplot()
         plotting.plot_binomial_normal(ax, n, p)
+        _few_ticks(fig)
         ax.legend(loc="upper right", fontsize=8, frameon=False)
 
     controls = {"n": _int_slider(n, 1, max_n, "N (trials)"), "p": _float_slider(p, 0.05, 0.95, "p (heads)")}
@@ -128,6 +136,7 @@ def covariance_widget(sigma1=1.5, sigma2=1.0, rho=0.6, n_samples=300, rng=0, lim
         ax = fig.add_subplot()
         cov = plotting.covariance_2d(sigma1, sigma2, rho)
         plotting.plot_covariance(ax, cov, n_samples=n_samples, rng=rng, lim=lim)
+        _few_ticks(fig)
         ax.set_title(f"σ₁ = {sigma1:.2f},  σ₂ = {sigma2:.2f},  ρ = {rho:.2f}", fontsize=11)
 
     controls = {
@@ -152,6 +161,7 @@ def marginal_conditional_widget(x1=1.0, rho=0.7, sigma1=1.0, sigma2=1.2):
         _fixed_layout(fig, left=0.1, right=0.97, bottom=0.11, top=0.97, wspace=0.1, hspace=0.05)
         cov = plotting.covariance_2d(sigma1, sigma2, rho)
         plotting.plot_marginal_conditional(fig, [0.0, 0.0], cov, x1, n_grid=100)
+        _few_ticks(fig)
 
     controls = {"x1": _float_slider(x1, -3.0, 3.0, "slice at x₁ ="), "rho": _float_slider(rho, -0.95, 0.95, "ρ")}
     return _widget(controls, draw, figsize=(6.0, 5.0), title="Joint density, marginal and conditional slice")
@@ -191,6 +201,7 @@ def log_likelihood_widget(x, mu=None, sigma=None):
     def draw(fig, mu, sigma):
         _fixed_layout(fig, left=0.07, right=0.98, bottom=0.14, top=0.9, wspace=0.22)
         plotting.plot_log_likelihood(fig, X, mu, sigma, grid=grid)
+        _few_ticks(fig)
 
     step = round(sd_hat / 50, 3) or 0.001
     controls = {

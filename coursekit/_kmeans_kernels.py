@@ -24,8 +24,10 @@ import numpy as np
 from numba import njit, prange
 
 # Rows per chunk (at least) and the most chunks (bounds the (chunks, k, d) partial-sum buffer).
-_MIN_CHUNK_ROWS = 4096
+_MIN_CHUNK_ROWS = 512
 _MAX_CHUNKS = 256
+# Below this many point-centre-coordinate operations per pass, run the chunks serially.
+_SERIAL_WORK = 1 << 18
 
 
 @njit(nogil=True, cache=True, fastmath=True)
@@ -139,43 +141,60 @@ def _chunk_d3(X, centers, labels, sums, counts, start, stop):  # pragma: no cove
     return objective
 
 
-@njit(parallel=True, nogil=True, cache=True, fastmath=True)
-def _assign_accumulate(X, centers, labels, chunk_sums, chunk_counts, chunk_objective):  # pragma: no cover
+@njit(nogil=True, cache=True, fastmath=True)
+def _one_chunk(X, centers, labels, chunk_sums, chunk_counts, c, rows):  # pragma: no cover
     n, d = X.shape
+    start = c * rows
+    stop = min(start + rows, n)
+    if d == 1:
+        return _chunk_d1(X, centers, labels, chunk_sums[c], chunk_counts[c], start, stop)
+    if d == 2:
+        return _chunk_d2(X, centers, labels, chunk_sums[c], chunk_counts[c], start, stop)
+    if d == 3:
+        return _chunk_d3(X, centers, labels, chunk_sums[c], chunk_counts[c], start, stop)
+    return _chunk_generic(X, centers, labels, chunk_sums[c], chunk_counts[c], start, stop)
+
+
+@njit(parallel=True, nogil=True, cache=True, fastmath=True)
+def _assign_accumulate_parallel(X, centers, labels, chunk_sums, chunk_counts, chunk_objective):  # pragma: no cover
     n_chunks = chunk_objective.shape[0]
-    rows = (n + n_chunks - 1) // n_chunks
+    rows = (X.shape[0] + n_chunks - 1) // n_chunks
     chunk_sums[:] = 0.0
     chunk_counts[:] = 0.0
     for c in prange(n_chunks):
-        start = c * rows
-        stop = min(start + rows, n)
-        if d == 1:
-            obj = _chunk_d1(X, centers, labels, chunk_sums[c], chunk_counts[c], start, stop)
-        elif d == 2:
-            obj = _chunk_d2(X, centers, labels, chunk_sums[c], chunk_counts[c], start, stop)
-        elif d == 3:
-            obj = _chunk_d3(X, centers, labels, chunk_sums[c], chunk_counts[c], start, stop)
-        else:
-            obj = _chunk_generic(X, centers, labels, chunk_sums[c], chunk_counts[c], start, stop)
-        chunk_objective[c] = obj
+        chunk_objective[c] = _one_chunk(X, centers, labels, chunk_sums, chunk_counts, c, rows)
+
+
+@njit(nogil=True, cache=True, fastmath=True)
+def _assign_accumulate_serial(X, centers, labels, chunk_sums, chunk_counts, chunk_objective):  # pragma: no cover
+    # Same chunks as the parallel version (so the same result), without waking the thread
+    # pool: on small data the wake-up costs more than the work, more so on a loaded machine.
+    n_chunks = chunk_objective.shape[0]
+    rows = (X.shape[0] + n_chunks - 1) // n_chunks
+    chunk_sums[:] = 0.0
+    chunk_counts[:] = 0.0
+    for c in range(n_chunks):
+        chunk_objective[c] = _one_chunk(X, centers, labels, chunk_sums, chunk_counts, c, rows)
 
 
 def _n_chunks(n):
     return max(1, min(_MAX_CHUNKS, -(-n // _MIN_CHUNK_ROWS)))
 
 
-def lloyd_step(X, centers):
+def lloyd_step(X, centers, out=None):
     """One fused assignment pass.
 
     Parameters
     ----------
     X : ndarray of float64, shape (n, d)
     centers : ndarray of float64, shape (k, d)
+    out : ndarray of int64, shape (n,), optional
+        Buffer for the labels (reused across iterations to avoid page faults on large n).
 
     Returns
     -------
     labels : ndarray of int64, shape (n,)
-        Nearest centre of each point (ties to the lowest index).
+        Nearest centre of each point (ties to the lowest index); ``out`` if given.
     objective : float
         Sum of the squared distances to the nearest centre.
     sums : ndarray, shape (k, d)
@@ -188,10 +207,11 @@ def lloyd_step(X, centers):
     n, d = X.shape
     k = centers.shape[0]
     m = _n_chunks(n)
-    labels = np.empty(n, dtype=np.int64)
+    labels = np.empty(n, dtype=np.int64) if out is None else out
     chunk_sums = np.empty((m, k, d))
     chunk_counts = np.empty((m, k))
     chunk_objective = np.empty(m)
-    _assign_accumulate(X, centers, labels, chunk_sums, chunk_counts, chunk_objective)
+    kernel = _assign_accumulate_serial if n * k * d < _SERIAL_WORK else _assign_accumulate_parallel
+    kernel(X, centers, labels, chunk_sums, chunk_counts, chunk_objective)
     # Sums over chunks in a fixed order: reproducible whatever the thread count.
     return labels, float(chunk_objective.sum()), chunk_sums.sum(axis=0), chunk_counts.sum(axis=0)

@@ -455,19 +455,22 @@ def kmeans(
     return best
 
 
-def _numpy_step(X, centers):
+def _numpy_step(X, centers, out=None):
     """One assignment pass: labels, objective, and per-cluster sums and counts (NumPy)."""
     labels, min_d2 = _assign(X, centers)
+    if out is not None:
+        out[:] = labels
+        labels = out
     sums, counts = _cluster_sums(X, labels, centers.shape[0])
     return labels, float(min_d2.sum()), sums, counts
 
 
-def _numba_step(X, centers):
+def _numba_step(X, centers, out=None):
     # Imported here so that `import coursekit.kmeans` (and the NumPy path) never pays numba's
     # import and compilation time.
     from ._kmeans_kernels import lloyd_step
 
-    return lloyd_step(X, centers)
+    return lloyd_step(X, centers, out)
 
 
 def _lloyd(X, centers, max_iter, abs_tol, keep_labels, step):
@@ -477,8 +480,10 @@ def _lloyd(X, centers, max_iter, abs_tol, keep_labels, step):
     label_history = [] if keep_labels else None
     labels_old = None
     strict = converged = False
-    for _ in range(max_iter):
-        labels, objective, sums, counts = step(X, centers)
+    # Two label buffers used in turn: the current and the previous assignment.
+    buffers = (np.empty(X.shape[0], dtype=np.int64), np.empty(X.shape[0], dtype=np.int64))
+    for it in range(max_iter):
+        labels, objective, sums, counts = step(X, centers, buffers[it % 2])
         inertia_history.append(objective)
         if keep_labels:
             label_history.append(labels.copy())

@@ -415,3 +415,23 @@ def test_quantize_bad_input():
         km.quantize(img, 3, sample_size=0)
     with pytest.raises(ValueError, match="backend"):
         km.quantize(img, 3, backend="gpu")
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 6])
+def test_kernel_serial_and_parallel_paths_agree_with_numpy(d, monkeypatch):
+    from coursekit import _kmeans_kernels as kern
+
+    X = blobs(21 + d, 3001, d, 4, 3.0)  # 3001: the last chunk is shorter
+    C = X[:4].copy()
+    labels_np, obj_np, sums_np, counts_np = km._numpy_step(X, C)
+    results = []
+    for work in (0, 1 << 62):  # always parallel, always serial
+        monkeypatch.setattr(kern, "_SERIAL_WORK", work)
+        results.append(kern.lloyd_step(X, C))
+    for labels, obj, sums, counts in results:
+        np.testing.assert_array_equal(labels, labels_np)
+        np.testing.assert_array_equal(counts, counts_np)
+        np.testing.assert_allclose(sums, sums_np, rtol=1e-12, atol=1e-12)
+        assert obj == pytest.approx(obj_np, rel=1e-12)
+    np.testing.assert_array_equal(results[0][2], results[1][2])  # same chunks: bit for bit
+    assert results[0][1] == results[1][1]

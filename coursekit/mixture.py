@@ -159,8 +159,10 @@ def _model(weights, means, covariances, kind):
     return _Model(kind, log_weights, means, prec, log_det)
 
 
-def _block_rows(k, d):
-    return max(_MIN_ROWS, _BLOCK_ELEMENTS // max(1, k * d))
+def _block_rows(k, d, kind="full"):
+    # "full" works on (k, rows, d) blocks; "diag"/"spherical" only on (rows, d) and (k, rows).
+    size = k * d if kind == "full" else max(k, d) * 2
+    return max(_MIN_ROWS, _BLOCK_ELEMENTS // size)
 
 
 def _log_normalize(wlp):
@@ -192,7 +194,7 @@ def _e_pass(X, model, m_type=None, store_resp=False):
     """
     n, d = X.shape
     k = model.means.shape[0]
-    rows = _block_rows(k, d)
+    rows = _block_rows(k, d, model.kind)
     const = (model.log_weights + model.log_det - 0.5 * d * _LOG_2PI)[:, None]
     collect = m_type is not None
     full_stats = m_type == "full"

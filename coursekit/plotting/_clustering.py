@@ -274,7 +274,13 @@ def plot_decision_regions(ax, grid, X=None, y_index=None, class_names=None):
     extent = (xx[0, 0], xx[0, -1], yy[0, 0], yy[-1, 0])
     image = ax.imshow(owner, origin="lower", extent=extent, cmap=cmap, vmin=-0.5,
                       vmax=n_classes - 0.5, aspect="auto", interpolation="nearest")
-    ax.contour(xx, yy, owner, levels=np.arange(n_classes) + 0.5, colors="black", linewidths=1)
+    # Region i's border is where p_i equals the largest other posterior: contouring that
+    # difference at 0 gives smooth borders (contouring the integer argmax would give stairs).
+    for i in range(n_classes):
+        others = np.delete(proba, i, axis=-1).max(axis=-1)
+        margin = proba[..., i] - others
+        if margin.min() < 0 < margin.max():
+            ax.contour(xx, yy, margin, levels=[0.0], colors="black", linewidths=1)
     if X is not None:
         X = np.asarray(X, dtype=float)
         for j in range(n_classes):

@@ -34,8 +34,10 @@ def _slider(value, lo, hi, step, description, integer=False):
 def _fixed_layout(fig, **adjust):
     """Use fixed margins instead of the constrained layout: the layout solver alone costs more
     than the 100 ms redraw budget on a busy machine, and these figures' margins never change."""
-    fig.set_layout_engine("none")
-    fig.subplotpars.update(**adjust)
+    # None (not "none", a placeholder engine) really removes it, so savefig also skips the
+    # extra draw it does for figures with a layout engine.
+    fig.set_layout_engine(None)
+    fig.subplots_adjust(**adjust)
 
 
 def _step_button(slider, wrap=True):
@@ -96,10 +98,15 @@ def mixture_sampling_widget(weights=(0.3, 0.5, 0.2), means=(-2.0, 1.0, 4.0),
 # --------------------------------------------------------------------------------------------
 # Chapter 5: k-means step by step, and colour quantisation
 # --------------------------------------------------------------------------------------------
+# The chapter 5 example: five round blobs, as in the lecture's k = 5 demo (the page uses the same).
+KMEANS_BLOBS = dict(centers=[[0.0, 0.0], [6.0, 0.0], [0.0, 6.0], [6.0, 6.0], [3.0, 11.0]],
+                    cluster_std=1.1, rng=3)
+
+
 def _default_kmeans_data():
     from .. import datasets
 
-    X, _ = datasets.blobs(n=500, k=5, rng=3)
+    X, _ = datasets.blobs(n=500, **KMEANS_BLOBS)
     return X
 
 
@@ -250,7 +257,8 @@ def bayes_classifier_widget(X=None, y=None, feature_names=("model year", "mpg"),
 def _auto_mpg_xy():
     from .. import datasets
 
-    return datasets.auto_mpg_xy()
+    X, y, _dropped = datasets.auto_mpg().xy(("model_year", "mpg"), "origin")
+    return X, y
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,9 +297,10 @@ def _default_em_start(X):
     from .. import gaussian
 
     _, cov = gaussian.fit_mle(X)
-    # A deliberately poor start (two points at the wrong ends, both covariances the whole
-    # data's), so that the first iterations visibly move the components.
-    means = np.array([[2.0, 90.0], [4.5, 50.0]])
+    # A deliberately poor start: two components near the middle of the data, both with the
+    # whole data's covariance, so that the iterations visibly pull them apart (about 20 steps
+    # on Old Faithful).
+    means = np.array([[3.0, 60.0], [3.6, 75.0]])
     return np.array([0.5, 0.5]), means, np.array([cov, cov])
 
 
@@ -311,7 +320,7 @@ def em_widget(X=None, start=None, max_iter=60, covariance_type="full"):
     if X is None:
         from .. import datasets
 
-        X = datasets.old_faithful()
+        X = datasets.old_faithful().data
     X = np.asarray(X, dtype=float)
     start = _default_em_start(X) if start is None else start
     states = em_history(X, *start, max_iter=max_iter, covariance_type=covariance_type)

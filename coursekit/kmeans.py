@@ -10,9 +10,12 @@ distances from each point to its centre.
 
 :func:`assign` and :func:`update` are the readable NumPy version shown in the book.  :func:`kmeans`
 runs the same iteration either with them (``backend="numpy"``) or with a compiled numba kernel
-that fuses both steps into one pass over the data (``backend="numba"``, the default; see
-``coursekit/_kmeans_kernels.py``).  The two backends give the same result up to floating-point
-rounding in the last bits.
+that fuses both steps into one pass over the data (``backend="numba"``; see
+``coursekit/_kmeans_kernels.py``).  The default ``backend="auto"`` takes the kernel when the data
+are large enough for it to matter (``n * k * d >= 50_000``) and NumPy otherwise, so small examples
+(the book's figures, Old Faithful) never pay numba's start-up (about 0.5-1 s to load the cached
+kernel in a new process, a few seconds to compile it the very first time).  The two backends
+give the same result up to floating-point rounding in the last bits.
 
 Conventions (shared by both backends, and chosen to match ``sklearn.cluster.KMeans`` with
 ``algorithm="lloyd"`` started from the same initial centres):
@@ -69,7 +72,9 @@ __all__ = [
 ]
 
 INITS = ("k-means++", "random")
-BACKENDS = ("numba", "numpy")
+BACKENDS = ("auto", "numba", "numpy")
+# backend="auto" uses numba from this many point-centre-coordinate operations per pass.
+_NUMBA_MIN_WORK = 50_000
 
 # Rows per block in the NumPy assignment step: bounds the (block, k) distance array.
 _BLOCK_ROWS = 1 << 16
@@ -363,7 +368,7 @@ def kmeans(
     tol=1e-4,
     n_init=1,
     rng=None,
-    backend="numba",
+    backend="auto",
     keep_label_history=False,
 ):
     """Cluster X into k groups with Lloyd's algorithm.
@@ -390,9 +395,10 @@ def kmeans(
         returned (the first one on ties).
     rng : numpy.random.Generator, int or None
         Randomness of the initialisation.
-    backend : {"numba", "numpy"}
-        ``"numba"`` (default) runs the compiled fused kernel; ``"numpy"`` runs :func:`assign`
-        and :func:`update`.  Both follow the same rules; results agree up to rounding.
+    backend : {"auto", "numba", "numpy"}
+        ``"numba"`` runs the compiled fused kernel; ``"numpy"`` runs :func:`assign` and
+        :func:`update`; ``"auto"`` (default) is ``"numba"`` when ``n * k * d >= 50_000``, else
+        ``"numpy"``.  Both follow the same rules; results agree up to rounding.
     keep_label_history : bool
         Also record the labels of every step in ``result.label_history``.
 
@@ -431,7 +437,7 @@ def kmeans(
 
     # Absolute tolerance on the summed squared centre shift, as in scikit-learn.
     abs_tol = float(np.mean(np.var(X, axis=0))) * tol if tol > 0 else 0.0
-    step = _numba_step if backend == "numba" else _numpy_step
+    step = _select_step(backend, n * k * d)
 
     best = None
     for _ in range(n_init):
@@ -471,6 +477,12 @@ def _numba_step(X, centers, out=None):
     from ._kmeans_kernels import lloyd_step
 
     return lloyd_step(X, centers, out)
+
+
+def _select_step(backend, work):
+    if backend == "auto":
+        backend = "numba" if work >= _NUMBA_MIN_WORK else "numpy"
+    return _numba_step if backend == "numba" else _numpy_step
 
 
 def _lloyd(X, centers, max_iter, abs_tol, keep_labels, step):
@@ -522,7 +534,7 @@ def _lloyd(X, centers, max_iter, abs_tol, keep_labels, step):
 # Colour quantisation
 
 
-def quantize(image, k, rng=None, sample_size=10_000, backend="numba"):
+def quantize(image, k, rng=None, sample_size=10_000, backend="auto"):
     """Reduce an RGB image to k colours with k-means.
 
     k-means (k-means++ seeding) is fitted on ``sample_size`` pixels drawn at random without
@@ -538,8 +550,8 @@ def quantize(image, k, rng=None, sample_size=10_000, backend="numba"):
     rng : numpy.random.Generator, int or None
     sample_size : int
         Number of pixels the palette is fitted on.
-    backend : {"numba", "numpy"}
-        Passed to :func:`kmeans`.
+    backend : {"auto", "numba", "numpy"}
+        As in :func:`kmeans` (for the fit and for assigning all the pixels).
 
     Returns
     -------
@@ -577,7 +589,7 @@ def quantize(image, k, rng=None, sample_size=10_000, backend="numba"):
     else:
         palette = np.clip(centers, 0.0, 1.0).astype(out_dtype)
     # Assign with the palette actually returned, so each pixel gets its nearest output colour.
-    step = _numba_step if backend == "numba" else _numpy_step
+    step = _select_step(backend, pixels.shape[0] * k * 3)
     labels = step(pixels, palette.astype(np.float64) / scale)[0]
     return palette[labels].reshape(img.shape), palette
 

@@ -169,6 +169,20 @@ def test_seeded_runs_are_reproducible():
     np.testing.assert_array_equal(a.centers, b.centers)
 
 
+def test_auto_backend_picks_by_size(monkeypatch):
+    calls = []
+
+    def spy(X, centers, out=None):
+        calls.append("numba")
+        return km._numpy_step(X, centers, out)
+
+    monkeypatch.setattr(km, "_numba_step", spy)
+    km.kmeans(blobs(0, 100, 2, 3), 3, rng=0)  # 600 operations per pass: NumPy
+    assert calls == []
+    km.kmeans(blobs(0, 10_000, 2, 3), 3, rng=0)  # 60 000: numba
+    assert calls and set(calls) == {"numba"}
+
+
 def test_numba_path_emits_no_warnings():
     X = blobs(14, 5000, 4, 3)
     with warnings.catch_warnings(record=True) as caught:

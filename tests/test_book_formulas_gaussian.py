@@ -366,3 +366,74 @@ def test_log_likelihood_grid_matches_scipy():
     grid = plotting.log_likelihood_grid(x, mus, sigmas)
     expected = [[stats.norm.logpdf(x, m, s).sum() for m in mus] for s in sigmas]
     np.testing.assert_allclose(grid, expected, rtol=1e-12)
+
+
+# -- chapter 3: one Gaussian is not enough ----------------------------------------------------------
+def _faithful():
+    from coursekit import datasets
+
+    return datasets.old_faithful().data
+
+
+def test_one_gaussian_on_old_faithful_puts_mass_where_data_are_rare():
+    X = _faithful()
+    x = X[:, 0]
+    mean, cov = gaussian.fit_mle(x)
+    mu, sd = mean[0], np.sqrt(cov[0, 0])
+    assert round(mu, 2) == 3.49 and round(sd, 2) == 1.14
+    observed = np.mean(np.abs(x - mu) < 0.25)
+    predicted = stats.norm.cdf(mu + 0.25, mu, sd) - stats.norm.cdf(mu - 0.25, mu, sd)
+    assert f"{observed:.1%}" == "6.2%" and f"{predicted:.1%}" == "17.4%"
+    assert 2.5 < predicted / observed < 3.5  # "roughly three times"
+    # 2-D: fraction within Mahalanobis 0.5 of the mean, against the chi-squared(2) law
+    mean2, cov2 = gaussian.fit_mle(X)
+    diff = X - mean2
+    maha_sq = np.einsum("ij,jk,ik->i", diff, np.linalg.inv(cov2), diff)
+    assert 1 - np.exp(-0.25 / 2) == pytest.approx(stats.chi2(2).cdf(0.25))
+    assert f"{np.mean(maha_sq <= 0.25):.1%}" == "4.0%" and f"{stats.chi2(2).cdf(0.25):.1%}" == "11.8%"
+
+
+def test_within_and_between_group_decomposition_on_old_faithful():
+    x = _faithful()[:, 0]
+    short = x < 3.0
+    groups = [x[short], x[~short]]
+    w = np.array([g.size for g in groups]) / x.size
+    (m1, v1), (m2, v2) = [(g.mean(), g.var()) for g in groups]
+    mean, cov = gaussian.fit_mle(x)
+    assert mean[0] == pytest.approx(w[0] * m1 + w[1] * m2, rel=1e-12)
+    within, between = w[0] * v1 + w[1] * v2, w[0] * w[1] * (m1 - m2) ** 2
+    assert cov[0, 0] == pytest.approx(within + between, rel=1e-12)
+    assert 8 < between / within < 9  # "almost nine times"
+    assert [round(np.sqrt(v), 2) for v in (v1, v2)] == [0.27, 0.41]
+    assert 2.5 < np.sqrt(cov[0, 0] / v2) and np.sqrt(cov[0, 0] / v1) < 4.5  # "three to four times"
+    # two Gaussians weighted by group size: log-likelihood from scipy, against coursekit.mixture
+    ll_two = np.log(w[0] * stats.norm.pdf(x, m1, np.sqrt(v1)) + w[1] * stats.norm.pdf(x, m2, np.sqrt(v2))).sum()
+    got = mixture.log_likelihood(x, w, [[m1], [m2]], [[[v1]], [[v2]]])
+    assert got == pytest.approx(ll_two, rel=1e-10)
+    assert round(got, 1) == -277.3
+    assert round(stats.norm.logpdf(x, x.mean(), x.std()).sum(), 1) == -421.4
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 6])
+def test_bic_formula_and_1d_parameter_count(k):
+    assay, _ = mixture.sample([0.4, 0.35, 0.25], [[0.0], [1.8], [5.0]], [[[0.64]], [[0.49]], [[0.81]]], 150, rng=7)
+    assert mixture.n_parameters(k, 1) == 3 * k - 1
+    result = mixture.fit(assay, k, rng=0, max_iter=500)
+    ll = stats.norm.logpdf(assay, result.means[:, 0], np.sqrt(result.covariances[:, 0, 0]))
+    ll = np.log(np.exp(ll) @ result.weights).sum()
+    assert result.log_likelihood[-1] * 150 == pytest.approx(ll, rel=1e-6)
+    assert mixture.bic(assay, result) == pytest.approx(-2 * ll + (3 * k - 1) * np.log(150), rel=1e-6)
+
+
+def test_how_many_bumps_table_statements():
+    assay, _ = mixture.sample([0.4, 0.35, 0.25], [[0.0], [1.8], [5.0]], [[[0.64]], [[0.49]], [[0.81]]], 150, rng=7)
+    ll = {}
+    for k in range(1, 7):
+        runs = [mixture.fit(assay, k, rng=seed, max_iter=500) for seed in range(5)]
+        ll[k] = max(r.log_likelihood[-1] for r in runs) * 150
+    # "climbs steeply from one component to two, a little more to three, and after that creeps along"
+    assert ll[2] - ll[1] > 10
+    assert 0 < ll[3] - ll[2] < ll[2] - ll[1]
+    for k in (4, 5, 6):
+        assert ll[k] - ll[k - 1] < ll[3] - ll[2]
+    assert all(ll[k] >= ll[1] for k in ll)

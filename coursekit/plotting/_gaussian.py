@@ -32,6 +32,8 @@ __all__ = [
     "log_likelihood_grid",
     "plot_log_likelihood",
     "plot_one_gaussian_fit",
+    "plot_histogram_fit",
+    "plot_bin_choices",
 ]
 
 # Colours used consistently across chapters 1-3 (matplotlib's default cycle, named).
@@ -623,7 +625,70 @@ def plot_one_gaussian_fit(ax, X, n_stds=(1.0, 2.0, 3.0), labels=("$x_1$", "$x_2$
     ellipses = [plot_gaussian_ellipse(ax, mean, cov, n_std=s, color=MODEL_COLOR, lw=1.5,
                                       alpha=1.0 - 0.25 * i, label=f"{s:g} std" if i == 0 else None)
                 for i, s in enumerate(n_stds)]
-    (marker,) = ax.plot(*mean, "X", color=MLE_COLOR, ms=12, mec="w", label=r"fitted mean $\hat{\boldsymbol\mu}$")
+    (marker,) = ax.plot(*mean, "X", color=MLE_COLOR, ms=12, mec="w", label=r"fitted mean $\hat{\mu}$")
     ax.set_xlabel(labels[0])
     ax.set_ylabel(labels[1])
     return {"mean": mean, "cov": cov, "ellipses": ellipses, "mean_marker": marker}
+
+
+def plot_histogram_fit(ax, x, bins=30, curves=None, fit_gaussian=True, xlabel="$x$"):
+    """Histogram of 1-D data with the maximum-likelihood Gaussian (and other densities) overlaid.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    x : array-like of shape (n,)
+    bins : int
+    curves : dict[str, callable], optional
+        Label -> density function of an (m,) array of points, drawn as extra lines (e.g. fitted
+        mixtures: ``lambda t: np.exp(mixture.logpdf(t, ...))``).
+    fit_gaussian : bool
+        Overlay the single Gaussian fitted by :func:`coursekit.gaussian.fit_mle`, with its mean.
+    xlabel : str
+
+    Returns
+    -------
+    dict
+        ``"mean"``, ``"var"`` (the single-Gaussian fit, or None), ``"gaussian"`` (its Line2D or None),
+        ``"curves"`` (Line2D list), ``"hist"`` (the histogram patch).
+    """
+    g = _gaussian()
+    X = check_X(x, name="x", min_samples=2)
+    xs = X[:, 0]
+    counts, edges = np.histogram(xs, bins=check_int(bins, "bins", minimum=1), density=True)
+    hist = ax.stairs(counts, edges, fill=True, color=DATA_COLOR, alpha=0.4, label="data (histogram)")
+    pad = 0.1 * (edges[-1] - edges[0])
+    grid = np.linspace(edges[0] - pad, edges[-1] + pad, 400)
+    out = {"mean": None, "var": None, "gaussian": None, "curves": [], "hist": hist}
+    if fit_gaussian:
+        mean, cov = g.fit_mle(X)
+        out["mean"], out["var"] = float(mean[0]), float(cov[0, 0])
+        out["gaussian"] = plot_normal_pdf(ax, out["mean"], out["var"], x=grid, lw=2, color=MODEL_COLOR,
+                                          label="one Gaussian (MLE)")
+        ax.axvline(out["mean"], color=MLE_COLOR, lw=1.5, ls=":", label=r"its mean $\hat\mu$")
+    for i, (label, density) in enumerate((curves or {}).items()):
+        (line,) = ax.plot(grid, density(grid), lw=2, color=f"C{i + 1}", label=label)
+        out["curves"].append(line)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("density")
+    return out
+
+
+def plot_bin_choices(axes, x, bins=(6, 15, 40), xlabel="$x$"):
+    """The same 1-D data as histograms with different numbers of bins (how many bumps?).
+
+    Returns
+    -------
+    list of ndarray
+        The histogram densities, one per axes.
+    """
+    X = check_X(x, name="x")
+    heights = []
+    for ax, b in zip(axes, bins):
+        counts, edges = np.histogram(X[:, 0], bins=check_int(b, "bins", minimum=1), density=True)
+        ax.stairs(counts, edges, fill=True, color=DATA_COLOR, alpha=0.55)
+        ax.set_title(f"{b} bins")
+        ax.set_xlabel(xlabel)
+        heights.append(counts)
+    axes[0].set_ylabel("density")
+    return heights

@@ -77,7 +77,7 @@ def _fit_coursekit(X, init, threads):
     with threadpool_limits(limits=threads), warnings.catch_warnings():
         # tol=0 with a fixed max_iter is the point here, not a failure to converge.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        r = kmeans(X, init.shape[0], init=init, tol=0.0, max_iter=MAX_ITER)
+        r = kmeans(X, init.shape[0], init=init, tol=0.0, max_iter=MAX_ITER, backend="numba")
     return r.labels, r.inertia, r.n_iter
 
 
@@ -151,30 +151,34 @@ _JIT_SCRIPT = textwrap.dedent(
     t0 = time.perf_counter()
     import numpy as np
     from coursekit.kmeans import kmeans
+    small = np.random.default_rng(0).normal(size=(200, 2))
+    big = np.random.default_rng(0).normal(size=(100_000, 2))
     t1 = time.perf_counter()
-    X = np.random.default_rng(0).normal(size=(200, 2))
-    kmeans(X, 3, rng=0)
+    kmeans(small, 3, rng=0, backend="numpy")
     t2 = time.perf_counter()
-    kmeans(np.random.default_rng(0).normal(size=(200, 8)), 3, rng=0)
+    kmeans(small, 3, rng=0, backend="numba")
     t3 = time.perf_counter()
-    kmeans(X, 3, rng=0)
+    kmeans(big, 3, rng=0, backend="numba", max_iter=1, tol=1e9)
     t4 = time.perf_counter()
-    print(f"{{t1 - t0:.3f}} {{t2 - t1:.3f}} {{t4 - t3:.4f}}")
+    kmeans(small, 3, rng=0, backend="numba")
+    t5 = time.perf_counter()
+    print(f"{{t1 - t0:.3f}} {{t2 - t1:.3f}} {{t3 - t2:.3f}} {{t4 - t3:.3f}} {{t5 - t4:.4f}}")
     """
 )
 
 
 def jit_cost():
-    """Seconds for: import; first kmeans call with an empty numba cache (compile) and with the
-    cache filled (load); and a later call."""
+    """Seconds in a fresh process, with an empty numba cache ("cold": compiles and fills it)
+    and with the cache filled ("cached"): import, a first small NumPy-backend call, the first
+    numba call (serial kernel), the first call on large data (parallel kernel), a later call."""
     res = {}
+    keys = ("import", "numpy_call", "first_numba_call", "first_parallel_call", "later_call")
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         for label in ("cold", "cached"):
             out = subprocess.run([sys.executable, "-c", _JIT_SCRIPT.format()], capture_output=True, text=True,
                                  env=env, check=True)
-            imp, first, later = (float(x) for x in out.stdout.split())
-            res[label] = {"import": imp, "first_call": first, "later_call": later}
+            res[label] = dict(zip(keys, (float(x) for x in out.stdout.split())))
     return res
 
 
@@ -247,11 +251,17 @@ def _report(rows, mem, mem_n, jit, quick):
             for (d, k), m in mem.items()
         ),
         "",
-        "numba JIT cost (seconds, fresh process): "
-        f"import coursekit.kmeans {jit['cold']['import']:.2f}; first kmeans call "
-        f"{jit['cold']['first_call']:.2f} with an empty cache (compiles, then caches) and "
-        f"{jit['cached']['first_call']:.2f} with the cache filled (imports numba, loads the kernel); "
-        f"later calls on small data {1e3 * jit['cached']['later_call']:.1f} ms.",
+        "numba start-up (seconds, fresh process; cold = empty numba cache, compiles and fills it; "
+        "cached = loads the compiled kernels from `__pycache__`):",
+        "",
+        "| cache | import coursekit.kmeans | first call, NumPy backend | first numba call (serial kernel) "
+        "| first large call (parallel kernel) | later small call |",
+        "|---|---:|---:|---:|---:|---:|",
+        *(
+            f"| {label} | {j['import']:.2f} | {j['numpy_call']:.3f} | {j['first_numba_call']:.2f} "
+            f"| {j['first_parallel_call']:.2f} | {j['later_call']:.4f} |"
+            for label, j in jit.items()
+        ),
         "",
     ]
     return "\n".join(lines)

@@ -52,9 +52,9 @@ import numpy as np
 from ._exceptions import ConvergenceWarning
 from ._validation import (
     _check_finite,
+    _to_float_array,
     check_int,
     check_k,
-    check_means,
     check_positive_float,
     check_rng,
     check_X,
@@ -600,17 +600,14 @@ def quantize(image, k, rng=None, sample_size=10_000, backend="auto"):
 
 def _check_centers(centers, d, k=None, name="centers"):
     """float64 (k, d) centres; a vector is read as k centres when d = 1."""
-    arr = np.asarray(centers) if not isinstance(centers, (str, bytes)) else centers
-    if isinstance(arr, np.ndarray) and arr.ndim == 1 and d == 1:
+    arr = _to_float_array(centers, name)
+    if arr.ndim == 1 and d == 1:
         arr = arr[:, None]
-    if isinstance(arr, np.ndarray) and arr.ndim == 2 and k is None:
-        k = arr.shape[0]
-        if k < 1:
-            raise ValueError(f"{name} must have at least one row, got shape {arr.shape}")
-    if k is None:
-        shape = getattr(arr, "shape", None)
-        raise ValueError(f"{name} must have shape (k, d) with d = {d}, got {shape}")
-    return check_means(arr, k, d, name=name)
+    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] != d or (k is not None and arr.shape[0] != k):
+        expected = f"({k}, {d})" if k is not None else f"(k, {d}) with k >= 1"
+        raise ValueError(f"{name} must have shape (k, d) = {expected}, got {arr.shape}")
+    _check_finite(arr, name)
+    return arr
 
 
 def _check_labels(labels, n, k, name="labels"):

@@ -369,6 +369,8 @@ X0 = blobs(20, 30, 2, 3)
         (dict(init=np.zeros((2, 2))), ValueError, "init must have shape"),
         (dict(init=np.zeros((3, 3))), ValueError, "init must have shape"),
         (dict(init=np.full((3, 2), np.nan)), ValueError, "init contains NaN"),
+        (dict(init=[[0.0, 1.0], [2.0], [3.0, 4.0]]), ValueError, "init"),
+        (dict(init=np.zeros(3)), ValueError, "init must have shape"),
         (dict(init=X0[:3], n_init=2), ValueError, "n_init"),
         (dict(n_init=0), ValueError, "n_init"),
         (dict(max_iter=0), ValueError, "max_iter"),
@@ -391,6 +393,10 @@ def test_step_functions_bad_input():
         km.assign(X0, np.zeros((3, 5)))
     with pytest.raises(ValueError, match="centers contains NaN"):
         km.assign(X0, np.full((3, 2), np.nan))
+    with pytest.raises(ValueError, match="centers must have shape"):
+        km.assign(X0, np.zeros((0, 2)))
+    with pytest.raises(TypeError, match="centers"):
+        km.assign(X0, "abc")
     with pytest.raises(ValueError, match="labels must lie in"):
         km.update(X0, np.full(30, 3), 3)
     with pytest.raises(ValueError, match="labels must have shape"):

@@ -498,7 +498,10 @@ def _initial_params(X, k, init, covariance_type, reg_covar, rng):
         if init == "kmeans":
             from .kmeans import kmeans  # imported here: kmeans is a sibling module built separately
 
-            labels = np.asarray(kmeans(X, k, rng=rng).labels)
+            with warnings.catch_warnings():
+                # a k-means that stops at its max_iter is still a good starting point for EM
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                labels = np.asarray(kmeans(X, k, rng=rng).labels)
             resp = np.zeros((n, k))
             resp[np.arange(n), labels] = 1.0
             return _m_step_exact(X, resp, covariance_type, reg_covar)

@@ -51,7 +51,8 @@ def start_params(X, k, covariance_type, seed=1):
     n, d = X.shape
     weights = rng.dirichlet(np.full(k, 5.0))
     means = X[rng.choice(n, k, replace=False)]
-    covs = np.stack([structured(np.cov(X, rowvar=False).reshape(d, d) * rng.uniform(0.3, 1.0), covariance_type) for _ in range(k)])
+    data_cov = np.cov(X, rowvar=False).reshape(d, d)
+    covs = np.stack([structured(data_cov * rng.uniform(0.3, 1.0), covariance_type) for _ in range(k)])
     if covariance_type == "full":
         precisions = np.linalg.inv(covs)
     elif covariance_type == "diag":
@@ -475,7 +476,9 @@ P_OK = ([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], np.stack([np.eye(2)] * 2))
             "init covariances must be diagonal",
         ),
         (
-            lambda: mixture.fit(X_OK, 2, covariance_type="spherical", init=(P_OK[0], P_OK[1], [np.diag([2.0, 1.0])] * 2)),
+            lambda: mixture.fit(
+                X_OK, 2, covariance_type="spherical", init=(P_OK[0], P_OK[1], [np.diag([2.0, 1.0])] * 2)
+            ),
             ValueError,
             "init covariances",
         ),

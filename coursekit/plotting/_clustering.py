@@ -8,6 +8,7 @@ library (``coursekit.mixture``, ``coursekit.kmeans``, ...); these helpers only d
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap, to_rgba
 
 from ._gaussian import density_grid, plot_gaussian_ellipse
@@ -25,6 +26,7 @@ __all__ = [
     "plot_quantization_1d",
     "plot_palette",
     "decision_grid",
+    "decision_boundaries",
     "plot_decision_regions",
     "plot_posterior_map",
     "plot_loglik_curve",
@@ -78,7 +80,7 @@ def plot_mixture_1d(ax, weights, means, covariances, x=None, components=True, le
     -------
     dict with ``"sum"`` (the Line2D of p(x)) and ``"components"`` (list of Line2D).
     """
-    from .. import gaussian, mixture
+    from .. import mixture
 
     weights = np.asarray(weights, dtype=float)
     mu, var = _as_1d_params(means, covariances)
@@ -86,14 +88,17 @@ def plot_mixture_1d(ax, weights, means, covariances, x=None, components=True, le
         sd = np.sqrt(var)
         x = np.linspace(np.min(mu - 4 * sd), np.max(mu + 4 * sd), 500)
     x = np.asarray(x, dtype=float)
+    params = (weights, mu[:, None], var.reshape(-1, 1, 1))
+    total = np.exp(mixture.logpdf(x[:, None], *params))
     lines = []
     if components:
+        # pi_k N(x | mu_k, s_k^2) = p(x) P(z = k | x): the weighted components are the mixture
+        # density times the responsibilities (Bayes' rule), one library call for all k.
+        weighted = total[:, None] * mixture.responsibilities(x[:, None], *params)
         for k in range(len(weights)):
-            dens = weights[k] * gaussian.pdf(x[:, None], mu[k:k + 1], var[k].reshape(1, 1))
-            (line,) = ax.plot(x, dens, "--", color=cluster_color(k), lw=1.5,
+            (line,) = ax.plot(x, weighted[:, k], "--", color=cluster_color(k), lw=1.5,
                               label=rf"$\pi_{k + 1}\,\mathcal{{N}}(x\mid\mu_{k + 1},\sigma_{k + 1}^2)$")
             lines.append(line)
-    total = np.exp(mixture.logpdf(x[:, None], weights, mu[:, None], var.reshape(-1, 1, 1)))
     (line_sum,) = ax.plot(x, total, color="black", lw=2.2, label=r"$p(x)$")
     ax.set_xlabel("x")
     ax.set_ylabel("density")
@@ -262,6 +267,25 @@ def decision_grid(model, xlim, ylim, n=200):
     return xx, yy, proba.reshape(xx.shape + (proba.shape[1],))
 
 
+def decision_boundaries(grid):
+    """The borders between decision regions of a :func:`decision_grid`, as a list of (m, 2) polylines.
+
+    Region i's border is where ``p_i`` equals the largest other posterior; tracing that
+    difference at 0 (marching squares, ``contourpy``) gives smooth borders, where contouring the
+    integer argmax would give stairs.
+    """
+    import contourpy
+
+    xx, yy, proba = grid
+    lines = []
+    for i in range(proba.shape[-1]):
+        margin = proba[..., i] - np.delete(proba, i, axis=-1).max(axis=-1)
+        if margin.min() < 0 < margin.max():
+            generator = contourpy.contour_generator(xx, yy, margin, line_type="Separate")
+            lines.extend(line for line in generator.lines(0.0) if len(line) > 1)
+    return lines
+
+
 def plot_decision_regions(ax, grid, X=None, y_index=None, class_names=None):
     """Shade the decision regions (argmax of the posterior) from a :func:`decision_grid`.
 
@@ -274,13 +298,7 @@ def plot_decision_regions(ax, grid, X=None, y_index=None, class_names=None):
     extent = (xx[0, 0], xx[0, -1], yy[0, 0], yy[-1, 0])
     image = ax.imshow(owner, origin="lower", extent=extent, cmap=cmap, vmin=-0.5,
                       vmax=n_classes - 0.5, aspect="auto", interpolation="nearest")
-    # Region i's border is where p_i equals the largest other posterior: contouring that
-    # difference at 0 gives smooth borders (contouring the integer argmax would give stairs).
-    for i in range(n_classes):
-        others = np.delete(proba, i, axis=-1).max(axis=-1)
-        margin = proba[..., i] - others
-        if margin.min() < 0 < margin.max():
-            ax.contour(xx, yy, margin, levels=[0.0], colors="black", linewidths=1)
+    ax.add_collection(LineCollection(decision_boundaries(grid), colors="black", linewidths=1))
     if X is not None:
         X = np.asarray(X, dtype=float)
         for j in range(n_classes):

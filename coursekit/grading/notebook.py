@@ -15,11 +15,32 @@ import os
 import re
 
 import nbformat
-from nbgrader.utils import is_grade, is_locked, is_solution
 
 MAX_SUBMISSION_BYTES = 20 * 1024 * 1024
 HIDDEN_RE = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS.*?^[ \t]*### END HIDDEN TESTS[^\n]*\n?",
                        re.S | re.M)
+
+
+def _nbgrader_meta(cell):
+    md = cell.get("metadata") if isinstance(cell, dict) else None
+    nbg = md.get("nbgrader") if isinstance(md, dict) else None
+    return nbg if isinstance(nbg, dict) else {}
+
+
+# The same rules as nbgrader.utils (not imported: importing nbgrader costs seconds per worker).
+def is_grade(cell):
+    return bool(_nbgrader_meta(cell).get("grade", False))
+
+
+def is_solution(cell):
+    return bool(_nbgrader_meta(cell).get("solution", False))
+
+
+def is_locked(cell):
+    nbg = _nbgrader_meta(cell)
+    if not nbg or nbg.get("solution", False):
+        return False
+    return bool(nbg.get("grade", False) or nbg.get("locked", False))
 
 
 class SubmissionError(Exception):

@@ -57,14 +57,17 @@ def _libc():
     return ctypes.CDLL(None, use_errno=True)
 
 
-def _hide_paths(paths):
-    """Cover each path with an empty read-only mount inside a new mount namespace."""
+def _new_mount_namespace():
     libc = _libc()
     if libc.unshare(CLONE_NEWNS) != 0:
         return False
     # Our mounts must not propagate back to the host.
-    if libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
-        return False
+    return libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0
+
+
+def _hide_paths(paths):
+    """Cover each path with an empty read-only mount (in the new mount namespace)."""
+    libc = _libc()
     for path in paths:
         if not os.path.lexists(path):
             continue
@@ -76,49 +79,57 @@ def _hide_paths(paths):
             ok = libc.mount(b"/dev/null", p, None, MS_BIND, None)
         if ok != 0:
             raise OSError(ctypes.get_errno(), f"cannot hide {path}")
-    return True
 
 
-def _traversable_by_others(path):
-    return bool(os.stat(path).st_mode & 0o001)
+# Top-level directories the kernel sees as they are; every other one (/home, /root, /tmp, /work,
+# /srv, /var, /opt, ...) is covered by an empty tmpfs, and only --reveal paths are put back.
+SYSTEM_DIRS = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc", "sys"}
 
 
-def _reveal_paths(paths, hold):
-    """Make each path reachable by an unprivileged user *in this mount namespace only*.
+def _isolate_fs(reveal):
+    """Cover every non-system top-level directory, then bind-mount back only ``reveal``.
 
-    The interpreter may live under a private directory (``/root/.pyenv``). For the top-most
-    ancestor that others cannot traverse, the ancestor is replaced by an empty tmpfs in which only
-    the path itself is bind-mounted back: the kernel can run Python but sees nothing else of it.
+    Must run in a fresh mount namespace. The originals are reached through ``O_PATH`` file
+    descriptors opened before they are covered (``/proc/self/fd/N`` as the bind source).
     """
     libc = _libc()
-    for path in paths:
-        path = os.path.realpath(path)
-        parts = path.strip("/").split("/")
-        blocked = None
-        for i in range(1, len(parts) + 1):
-            anc = "/" + "/".join(parts[:i])
-            if not _traversable_by_others(anc):
-                blocked = anc
-                break
-        if blocked is None:
+    keep = []
+    for path in sorted({os.path.realpath(p) for p in reveal}, key=len):
+        if os.path.exists(path):
+            keep.append((path, os.open(path, os.O_PATH)))
+    covered = []
+    for entry in sorted(os.listdir("/")):
+        top = "/" + entry
+        if entry in SYSTEM_DIRS or os.path.islink(top) or not os.path.isdir(top):
             continue
-        inner = os.path.relpath(path, blocked)
-        keep = os.path.join(hold, str(len(os.listdir(hold))))
-        os.makedirs(keep, mode=0o700)
-        if libc.mount(os.fsencode(path), os.fsencode(keep), None, MS_BIND | MS_REC, None) != 0:
-            raise OSError(ctypes.get_errno(), f"cannot bind {path}")
-        if libc.mount(b"tmpfs", os.fsencode(blocked), b"tmpfs", MS_NOSUID | MS_NODEV,
-                      b"size=64k,mode=755") != 0:
-            raise OSError(ctypes.get_errno(), f"cannot cover {blocked}")
-        target = os.path.join(blocked, inner)
-        os.makedirs(target, mode=0o755, exist_ok=True)
-        if libc.mount(os.fsencode(keep), os.fsencode(target), None, MS_BIND | MS_REC, None) != 0:
+        if libc.mount(b"tmpfs", os.fsencode(top), b"tmpfs", MS_NOSUID | MS_NODEV,
+                      b"size=1m,mode=755") != 0:
+            raise OSError(ctypes.get_errno(), f"cannot cover {top}")
+        covered.append(top)
+    for path, fd in keep:
+        if not any(path == c or path.startswith(c + "/") for c in covered):
+            continue
+        if os.path.isdir(f"/proc/self/fd/{fd}"):
+            os.makedirs(path, mode=0o755, exist_ok=True)
+        else:
+            os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+            open(path, "a").close()
+        if libc.mount(os.fsencode(f"/proc/self/fd/{fd}"), os.fsencode(path), None,
+                      MS_BIND | MS_REC, None) != 0:
             raise OSError(ctypes.get_errno(), f"cannot reveal {path}")
+        os.close(fd)
 
 
 def interpreter_paths():
-    """Directories the kernel needs to run this Python (venv, base installation)."""
-    return sorted({os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix)})
+    """Directories the kernel needs: this Python (venv and base installation) and coursekit."""
+    paths = {sys.prefix, sys.base_prefix}
+    try:
+        import coursekit
+
+        paths.add(os.path.dirname(os.path.abspath(coursekit.__file__)))
+    except ImportError:  # pragma: no cover
+        pass
+    return sorted({os.path.realpath(p) for p in paths})
 
 
 def _no_network():
@@ -232,9 +243,9 @@ def main(argv=None):
     p.add_argument("--cpu-seconds", type=int, default=0)
     p.add_argument("--chown", action="append", default=[], help="file the kernel must read")
     p.add_argument("--hide", action="append", default=[], help="path to cover (root only)")
-    p.add_argument("--reveal", action="append", default=[],
-                   help="path the unprivileged kernel must reach (root only, with --hold)")
-    p.add_argument("--hold", default=None, help="root-only directory for --reveal")
+    p.add_argument("--isolate-fs", action="store_true",
+                   help="(root) show the kernel only system folders and the --reveal paths")
+    p.add_argument("--reveal", action="append", default=[], help="path the kernel must reach")
     p.add_argument("--no-network", action="store_true")
     p.add_argument("--cwd", default=None)
     p.add_argument("cmd", nargs=argparse.REMAINDER)
@@ -243,10 +254,13 @@ def main(argv=None):
     if not cmd:
         p.error("no command")
     if is_root():
-        if (a.hide or a.reveal) and not _hide_paths(a.hide):
-            sys.stderr.write("sandbox: mount namespace unavailable; relying on permissions\n")
-        elif a.reveal:
-            _reveal_paths(a.reveal, a.hold)
+        if a.hide or a.isolate_fs:
+            if not _new_mount_namespace():
+                sys.stderr.write("sandbox: mount namespace unavailable; relying on permissions\n")
+            else:
+                if a.isolate_fs:
+                    _isolate_fs(a.reveal + ([a.cwd] if a.cwd else []))
+                _hide_paths(a.hide)
         if a.no_network:
             _no_network()
     set_limits(a.memory_mb, a.nproc, a.fsize_mb, a.cpu_seconds)

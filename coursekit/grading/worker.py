@@ -6,23 +6,30 @@ and writes its result JSON after every test cell, so that a worker killed at the
 leaves the scores of the tasks it finished.
 
 Scoring (all-or-nothing per test cell, decided here, never by the notebook): a task scores its
-points when the kernel's ``execute_reply`` for the test cell is ``ok`` *and* a random token that
-the worker appended to the end of the test cell was printed. The token is new for every
-submission and never on disk, so an answer cell that swallows exceptions (a custom IPython
-exception handler, a patched reply, ``clear_output``, a closed ``sys.stdout``) cannot make a
-failing test cell look like a passing one. Output on stderr (warnings) does not cost points,
-unlike plain nbgrader.
+points when the kernel's ``execute_reply`` for the test cell is ``ok`` *and* the last line that
+the worker appended to the test cell ran: it sets a variable whose random name is new for every
+cell and submission and never on disk, which the worker reads back through the reply's
+``user_expressions`` (the shell channel, so lost output cannot hide it). An answer cell that
+swallows exceptions (a custom IPython exception handler, a patched reply, a muted
+``sys.stdout``) therefore cannot make a failing test cell look like a passing one. Output on
+stderr (warnings) does not cost points, unlike plain nbgrader.
 """
 
-import asyncio
-import hashlib
+import sys
+
+if __name__ == "__main__":
+    # jsonschema builds a grammar for RFC 3987 IRIs when this optional module is importable
+    # (1.5 s per process); nbformat never validates that format, so the worker skips it.
+    sys.modules.setdefault("rfc3987_syntax", None)
+
+import asyncio  # noqa: E402
+import hashlib  # noqa: E402
 import json
 import os
 import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import time
 
 import nbformat
@@ -37,7 +44,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from . import notebook as nbk
 from . import sandbox
 
-MAX_MESSAGE_BYTES = 8 * 1024 * 1024   # one kernel message larger than this is dropped by ZeroMQ
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024  # a larger kernel message is dropped by ZeroMQ
 STDOUT_KEEP_CHARS = 20_000            # stream text kept per cell in the feedback
 INTERRUPT_AFTER_BYTES = 64 * 1024 * 1024  # output beyond this interrupts the running cell
 
@@ -68,34 +75,51 @@ class SandboxKernelManager(AsyncKernelManager):
 class GradingClient(NotebookClient):
     """nbclient with an output budget and a record of every reply and token seen."""
 
-    def __init__(self, nb, token, output_limit, **kw):
+    def __init__(self, nb, output_limit, **kw):
         super().__init__(nb, **kw)
-        self.token = token
+        self.sentinels = {}  # test cell source -> name of the variable its last line sets
         self.output_limit = output_limit
         self.output_bytes = 0
         self.overflow = False
+        self.overflow_cell = None
         self.interrupted_for_output = False
-        self.tokens_seen = set()
+        self.passed = set()
         self.replies = {}
         self.on_cell_executed = self._record_reply
 
     def _record_reply(self, cell, cell_index, execute_reply):
-        self.replies[cell_index] = execute_reply.get("content", {}) if execute_reply else {}
+        content = execute_reply.get("content", {}) if execute_reply else {}
+        self.replies[cell_index] = content
+        expr = (content.get("user_expressions") or {}).get("ck") or {}
+        if (expr.get("status") == "ok"
+                and (expr.get("data") or {}).get("text/plain") == "True"
+                and cell.source in self.sentinels):
+            self.passed.add(cell_index)
+
+    def wrap_execute(self):
+        """Ask for the sentinel variable with every test cell's execute_request."""
+        original = self.kc.execute
+
+        def execute(code, *args, **kw):
+            name = self.sentinels.get(code)
+            if name:
+                # The bare name: defined only if the cell's last line ran (nothing to patch).
+                kw["user_expressions"] = {"ck": name}
+            return original(code, *args, **kw)
+
+        self.kc.execute = execute
 
     def output(self, outs, msg, display_id, cell_index):
         content = msg.get("content", {})
         if msg.get("msg_type") == "stream":
-            text = content.get("text", "")
-            if self.token in text:
-                self.tokens_seen.add(cell_index)
-                content["text"] = text.replace(self.token, "")
-            size = len(text)
+            size = len(content.get("text", ""))
         else:
             size = len(str(content.get("data", ""))) + len(str(content.get("traceback", "")))
         self.output_bytes += size
         if self.output_bytes > self.output_limit and msg.get("msg_type") != "error":
             if not self.overflow:
                 self.overflow = True
+                self.overflow_cell = cell_index
                 outs.append(nbformat.v4.new_output(
                     "stream", name="stderr",
                     text=f"\n[output truncated: more than {self.output_limit // 1024} kB]\n"))
@@ -112,6 +136,56 @@ class GradingClient(NotebookClient):
                 os.kill(proc.pid, signal.SIGINT)
             except OSError:
                 pass
+
+
+# Run before any student code (silently, not in the history): snapshot the namespaces of the
+# modules that test cells rely on. Before each test cell the snapshot is put back, so an answer
+# cell that rebinds numpy.allclose, numpy.testing.*, math.isclose, a builtin or a coursekit
+# function (coursekit.autograde included) is undone before the test runs. Patches made *while*
+# a test cell runs (from inside the student's function) are the in-kernel checks' business.
+GUARD_SETUP = r"""
+def _ck_guard_setup(key):
+    import builtins, importlib, sys, types
+    names = ["math", "numpy", "numpy.testing", "numpy.linalg", "scipy.special", "coursekit"]
+    try:
+        import coursekit, pkgutil
+        # Every reference module the checks may call (not the heavy plotting/widget packages).
+        names += ["coursekit." + m.name for m in pkgutil.iter_modules(coursekit.__path__)
+                  if m.name not in ("cli", "grading", "plotting", "widgets", "__main__")]
+    except Exception:
+        pass
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+    roots = ("builtins", "math", "numpy", "scipy", "coursekit")
+    snap = []
+    for name, mod in list(sys.modules.items()):
+        d = getattr(mod, "__dict__", None)
+        if name.split(".")[0] in roots and isinstance(d, dict):
+            snap.append((name, mod, d, dict(d)))
+    modules = sys.modules
+    items, get, setitem = dict.items, dict.get, dict.__setitem__
+    missing = object()
+
+    def restore():
+        for name, mod, d, saved in snap:
+            if modules.get(name) is not mod:
+                modules[name] = mod
+            for k, v in items(saved):
+                if get(d, k, missing) is not v:
+                    setitem(d, k, v)
+
+    holder = types.ModuleType(key)
+    holder.restore = restore
+    sys.modules[key] = holder
+
+
+_ck_guard_setup(%r)
+del _ck_guard_setup
+"""
+GUARD_RUN = "__import__('sys').modules[%r].restore()"
 
 
 def kernel_env(private):
@@ -154,15 +228,14 @@ def _prepare_private_dir(job, private, uid, student_file):
                 os.lchown(os.path.join(root, name) if name else root, uid, uid)
 
 
-def _related_answers(nb):
-    """For each test cell index, the answer grade ids between the previous test cell and it."""
+def _related_cells(nb):
+    """For each test cell index, the student code cells before it (answers and added cells)."""
     related, pending = {}, []
     for i, cell in enumerate(nb.cells):
-        if nbk.is_answer_cell(cell):
-            pending.append(nbk.grade_id(cell))
-        elif nbk.is_test_cell(cell):
-            related[i] = pending
-            pending = []
+        if nbk.is_test_cell(cell):
+            related[i] = list(pending)
+        elif cell.cell_type == "code" and not nbk.is_locked(cell):
+            pending.append(i)
     return related
 
 
@@ -195,12 +268,14 @@ class Result:
 
 
 async def _execute(job, nb, result, private, uid):
-    token = "ck-" + secrets.token_hex(16)
     test_cells = {i: nbk.grade_id(c) for i, c in enumerate(nb.cells) if nbk.is_test_cell(c)}
+    sentinels = {}
     for i in test_cells:
-        # Runs only if every statement before it did; printed on its own line.
-        nb.cells[i].source = nb.cells[i].source.rstrip() + f"\nprint({token!r})\n"
-    related = _related_answers(nb)
+        # Runs only if every statement before it did.
+        name = "_ck_" + secrets.token_hex(12)
+        nb.cells[i].source = nb.cells[i].source.rstrip() + f"\n{name} = True\n"
+        sentinels[nb.cells[i].source] = name
+    related = _related_cells(nb)
     missing = set(job.get("_missing", []))
 
     km = SandboxKernelManager(transport="ipc", ip=os.path.join(private, "k"),
@@ -213,21 +288,23 @@ async def _execute(job, nb, result, private, uid):
         args += ["--uid", str(uid)]
         if job.get("namespaces"):
             args += ["--no-network"] + [a for p in job.get("hide", []) for a in ("--hide", p)]
-            hold = os.path.join(job["staging"], "hold")
-            os.makedirs(hold, mode=0o700, exist_ok=True)
-            args += ["--hold", hold]
+            args += ["--isolate-fs"]
             args += [a for p in sandbox.interpreter_paths() for a in ("--reveal", p)]
     km.sandbox_args = args
-    client = GradingClient(nb, token, job["output_kb"] * 1024, km=km, kernel_name="python3",
+    client = GradingClient(nb, job["output_kb"] * 1024, km=km, kernel_name="python3",
                            timeout=job["cell_timeout"], allow_errors=True, startup_timeout=60,
                            resources={"metadata": {"path": private}})
+    client.sentinels = sentinels
     timed_out, died = set(), None
+    guard_key = "_ck_" + secrets.token_hex(8)
     deadline = time.monotonic() + job["timeout"]
     # The kernel's own stdout/stderr (fd-level writes bypass the messaging) go to a log file
     # outside its reach, capped by RLIMIT_FSIZE.
     log = open(os.path.join(job["staging"], "kernel.log"), "wb")
     async with client.async_setup_kernel(cwd=private, env=kernel_env(private),
                                          stdout=log, stderr=log):
+        client.wrap_execute()
+        await _silent(client, GUARD_SETUP % guard_key, 60)
         for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -236,6 +313,8 @@ async def _execute(job, nb, result, private, uid):
                 break
             client.timeout = max(1, int(min(job["cell_timeout"], remaining)))
             try:
+                if i in test_cells:
+                    await _silent(client, GUARD_RUN % guard_key, client.timeout)
                 await client.async_execute_cell(cell, i)
             except CellTimeoutError:
                 timed_out.add(i)
@@ -258,13 +337,22 @@ async def _execute(job, nb, result, private, uid):
     return client
 
 
+async def _silent(client, code, timeout):
+    """Run grader code in the kernel: no output, no history entry; failures are ignored."""
+    try:
+        await client.kc.execute_interactive(code, silent=True, store_history=False,
+                                            timeout=timeout, output_hook=lambda msg: None)
+    except Exception:  # timeout, or the kernel's messages were lost: the test cell decides
+        client._interrupt()
+
+
 def _score(result, i, task, cell, client, timed_out, related, missing):
     reply = client.replies.get(i, {})
     max_score = float(cell.metadata.nbgrader["points"])
     if i in timed_out:
         result.set(task, score=0.0, status="timeout", message="the test did not finish in time")
         return
-    if reply.get("status") == "ok" and i in client.tokens_seen:
+    if reply.get("status") == "ok" and i in client.passed:
         result.set(task, score=max_score, status="ok", message="")
         return
     if reply.get("status") == "ok":
@@ -274,13 +362,28 @@ def _score(result, i, task, cell, client, timed_out, related, missing):
     ename = str(reply.get("ename", "Error"))
     evalue = str(reply.get("evalue", ""))
     message = f"{ename}: {evalue}".strip()[:300]
+    # A failing test is explained by what happened in the student's cells just before it.
+    cause = None
+    for j in related.get(i, []):
+        jr = client.replies.get(j, {})
+        if client.overflow_cell == j:
+            cause = ("output_limit", "a cell printed too much output and was stopped")
+        elif j in timed_out and cause is None:
+            cause = ("timeout", "an answer cell did not finish in time")
+        elif jr.get("ename") == "MemoryError" and cause is None:
+            cause = ("memory", "an answer cell ran out of memory")
+    missing_here = [nbk.grade_id(client.nb.cells[j]) for j in related.get(i, [])
+                    if nbk.grade_id(client.nb.cells[j]) in missing]
     if ename == "MemoryError":
         status = "memory"
-    elif client.interrupted_for_output:
+    elif client.interrupted_for_output and client.overflow_cell == i:
         status = "output_limit"
-    elif any(a in missing for a in related.get(i, [])):
+    elif missing_here:
         status = "missing_cell"
         message = "the answer cell was deleted; " + message
+    elif cause is not None:
+        status = cause[0]
+        message = f"{cause[1]}; then {message}"[:300]
     else:
         status = "failed"
     result.set(task, score=0.0, status=status, message=message)
@@ -306,7 +409,7 @@ def _feedback(job, nb, result, client):
         if nbk.is_test_cell(cell):
             t = by_task.get(nbk.grade_id(cell), {})
             src = nbk.strip_hidden(cell.source)
-            new.source = src.rsplit("\nprint(", 1)[0]  # drop the worker's token line
+            new.source = src.rsplit("\n_ck_", 1)[0]  # drop the worker's sentinel line
             verdict = ("passed" if t.get("status") == "ok" else
                        f"{t.get('status')}: {t.get('message', '')}")
             new.outputs = [nbformat.v4.new_output(
@@ -378,7 +481,15 @@ def grade(job):
             result.data["notes"].append("answer cells missing: " + ", ".join(info["missing"]))
         job["_missing"] = info["missing"]
         _prepare_private_dir(job, private, uid, job["submission"])
-        client = asyncio.run(_execute(job, nb, result, private, uid))
+        try:
+            client = asyncio.run(_execute(job, nb, result, private, uid))
+        except Exception as exc:
+            for t in result.data["tasks"]:
+                if t["message"].startswith("not run"):
+                    t.update(status="grader_error", message=f"grader error: {type(exc).__name__}")
+            import traceback
+
+            traceback.print_exc()
         if client.overflow:
             result.data["notes"].append(f"output truncated after {job['output_kb']} kB")
     except nbk.SubmissionError as exc:

@@ -203,3 +203,22 @@ def test_bench_cases_name_real_controls():
     assert set(kwargs) <= set(w.controls)
     w.update(**kwargs)
     assert w.last_draw_seconds is not None
+
+
+def test_live_widgets_reuse_their_artists(blobs5):
+    # Redraws update the artists built once: stepping through a whole run leaves one arrow per
+    # moving centre at most, one scatter of points and one of centres.
+    w = widgets.kmeans_widget(X=blobs5, k=5, rng=1)
+    ax = w.fig.axes[0]
+    for _ in range(w.controls["iteration"].max + 1):
+        w.press("step")
+    assert w.fig.axes[0] is ax
+    assert len(ax.texts) <= 5
+    assert len([c for c in ax.collections if isinstance(c, PathCollection)]) == 2
+
+
+def test_static_bundle_has_the_default_figure():
+    w = widgets.mixture_sampling_widget()
+    bundle = w._repr_mimebundle_()
+    assert bundle["image/png"] == w.png
+    assert "make lab" in bundle["text/plain"]

@@ -8,7 +8,7 @@ Each measurement is repeated and the median is reported; the order of the two li
 alternates between repeats.  Thread counts are pinned to the same value for both:
 ``threadpoolctl.threadpool_limits`` (scikit-learn's OpenMP and BLAS) and
 ``numba.set_num_threads`` (coursekit's kernel).  Peak memory is measured in a fresh
-subprocess per library: the growth of ``ru_maxrss`` during the fit, after the data were made
+subprocess per library: the growth of the peak resident set (VmHWM) during the fit, after the data were made
 and both libraries warmed up.
 
 ``run(quick)`` returns the markdown report; ``python bench/bench_kmeans.py [--quick]`` also
@@ -120,15 +120,25 @@ _MEMORY_SCRIPT = textwrap.dedent(
     import json, resource, sys, tracemalloc
     sys.path.insert(0, {here!r})
     import bench_kmeans as b
+
+    def peak_rss_kb():
+        # VmHWM belongs to this process image; ru_maxrss would carry over the peak of the
+        # (large) parent process across fork + exec on Linux.
+        try:
+            with open("/proc/self/status") as f:
+                return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+        except OSError:
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
     n, d, k, lib = {n}, {d}, {k}, {lib!r}
     X, init = b.make_data(n, d, k)
     b.FITS[lib](X[:2000], init, 1)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_kb()
     tracemalloc.start()
     b.FITS[lib](X, init, 1)
     traced = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = peak_rss_kb()
     print(json.dumps({{"rss_mb": (after - before) / 1024, "traced_mb": traced / 2**20,
                       "data_mb": X.nbytes / 2**20}}))
     """
@@ -136,8 +146,8 @@ _MEMORY_SCRIPT = textwrap.dedent(
 
 
 def peak_memory(n, d, k, lib):
-    """Extra peak memory (MB) of one fit in a fresh process, 1 thread: the growth of
-    ru_maxrss, and the peak of NumPy/Python allocations seen by tracemalloc (which misses
+    """Extra peak memory (MB) of one fit in a fresh process, 1 thread: the growth of the
+    peak resident set (VmHWM), and the peak of NumPy/Python allocations seen by tracemalloc (which misses
     scikit-learn's small C buffers; coursekit's kernel allocates nothing itself)."""
     script = _MEMORY_SCRIPT.format(here=HERE, n=n, d=d, k=k, lib=lib)
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
@@ -244,7 +254,7 @@ def _report(rows, mem, mem_n, jit, quick):
         f"(target: within 1.2).",
         "",
         f"Extra peak memory of one fit at n = {mem_n:,} in a fresh process (1 thread; both libraries "
-        "copy X once): growth of ru_maxrss / peak traced by tracemalloc, MB.",
+        "copy X once): growth of the peak resident set (VmHWM) / peak traced by tracemalloc, MB.",
         "",
         "| d | k | X MB | sklearn rss / traced | coursekit rss / traced |",
         "|---:|---:|---:|---:|---:|",

@@ -320,3 +320,15 @@ def test_labelled_fit_is_per_colour_mle():
         np.testing.assert_allclose(mean, X[z == k].mean(axis=0), rtol=1e-10)
         np.testing.assert_allclose(cov, np.cov(X[z == k].T, bias=True), rtol=1e-10)
     assert np.all(np.abs(np.bincount(z) / 2000 - W2) < 4.5 * np.sqrt(W2 * (1 - W2) / 2000))
+
+
+def test_exercise_priors_move_the_boundary():
+    # Exercise ch6-ex-prior: classes N(0, 1) and N(2, 1) with priors 0.9 / 0.1 tie at
+    # x = 1 + log(0.9 / 0.1) / 2.  Data built so that the MLE is exactly those parameters.
+    X = np.array([-1.0, 1.0] * 9 + [1.0, 3.0])[:, None]
+    y = np.array([1] * 18 + [2] * 2)
+    clf = GaussianBayesClassifier("full").fit(X, y)
+    np.testing.assert_allclose(clf.priors_, [0.9, 0.1])
+    boundary = 1 + 0.5 * np.log(9.0)
+    np.testing.assert_allclose(clf.predict_proba([[boundary]]), [[0.5, 0.5]], rtol=1e-10)
+    assert list(clf.predict([[boundary - 0.01], [boundary + 0.01]])) == [1, 2]

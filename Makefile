@@ -36,9 +36,9 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -m "not slow and not browser"
 
-## Open the book's pages in JupyterLab with live widgets.
+## Open the book's pages in JupyterLab with live widgets (.jupyter/lab/settings: .md pages open as notebooks).
 lab: $(STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab book/
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --LabApp.app_settings_dir="$(abspath .jupyter/lab/settings)" $(LAB_ARGS) book/
 
 ## Benchmarks against scikit-learn (writes tables under bench/).
 bench: $(STAMP)

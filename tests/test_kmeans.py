@@ -184,10 +184,10 @@ def test_auto_backend_picks_by_size(monkeypatch):
 
 
 def test_numba_path_emits_no_warnings():
-    X = blobs(14, 5000, 4, 3)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        km.kmeans(X, 3, rng=0, backend="numba")
+        km.kmeans(blobs(14, 5000, 4, 3), 3, rng=0, backend="numba")  # serial kernel
+        km.kmeans(blobs(14, 40_000, 4, 3), 3, rng=0, backend="numba")  # parallel kernel
     assert [str(w.message) for w in caught] == []
 
 

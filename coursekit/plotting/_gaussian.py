@@ -386,11 +386,10 @@ def plot_marginal_conditional(fig, mean, cov, x1, lim=4.0, n_grid=160):
     xs, ys = xx[0], yy[:, 0]
     dy, dx = ys[1] - ys[0], xs[1] - xs[0]
     # Marginal: integrate the joint down each column (sum over x2 times the cell height).
-    ax_m.fill_between(xs, dens.sum(axis=0) * dy, color="C0", alpha=0.3, lw=0, label="column integrals")
+    ax_m.fill_between(xs, dens.sum(axis=0) * dy, color="C0", alpha=0.3, lw=0)
     m_mean, m_cov = g.marginal(mean, cov, [0])
-    marginal_line = plot_normal_pdf(ax_m, m_mean[0], m_cov[0, 0], x=xs, color="C0", lw=2,
-                                    label=r"$p(x_1)$")
-    ax_m.legend(loc="upper right", fontsize=8, frameon=False)
+    # No legend (slow to redraw in a widget): shaded = column integrals, line = formula.
+    marginal_line = plot_normal_pdf(ax_m, m_mean[0], m_cov[0, 0], x=xs, color="C0", lw=2)
     ax_m.set_ylabel("$p(x_1)$")
     ax_m.set_xlim(*xlim)
     ax_m.set_xticks([])
@@ -587,8 +586,9 @@ def plot_log_likelihood(fig, x, mu, sigma, grid=None):
     ax.plot(xs, np.zeros_like(xs), "|", color="k", ms=14)
     ax.set_xlabel("$x$")
     ax.set_ylabel("density")
-    ax.set_title(f"ℓ(μ, σ) = {ll:.1f}   (maximum {ll_hat:.1f})", fontsize=11)
-    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    # The title does the legend's job (a legend is the slowest artist to redraw in a widget).
+    ax.set_title(f"solid: μ = {mu:.2f}, σ = {sigma:.2f}, ℓ = {ll:.1f}\n"
+                 f"dashed (MLE): μ = {mu_hat:.2f}, σ = {sigma_hat:.2f}, ℓ = {ll_hat:.1f}", fontsize=10)
 
     # Clip the surface from below so the contours near the maximum are visible.
     levels = ll_hat - np.array([40.0, 20.0, 10.0, 5.0, 2.0, 0.5])

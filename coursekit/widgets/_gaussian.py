@@ -199,7 +199,7 @@ def log_likelihood_widget(x, mu=None, sigma=None):
     sigma = 0.6 * sd_hat if sigma is None else float(sigma)
 
     def draw(fig, mu, sigma):
-        _fixed_layout(fig, left=0.07, right=0.98, bottom=0.14, top=0.9, wspace=0.22)
+        _fixed_layout(fig, left=0.07, right=0.98, bottom=0.14, top=0.84, wspace=0.22)
         plotting.plot_log_likelihood(fig, X, mu, sigma, grid=grid)
         _few_ticks(fig)
 

@@ -177,6 +177,28 @@ def _assign_accumulate_serial(X, centers, labels, chunk_sums, chunk_counts, chun
         chunk_objective[c] = _one_chunk(X, centers, labels, chunk_sums, chunk_counts, c, rows)
 
 
+@njit(parallel=True, nogil=True, cache=True, fastmath=True)
+def _sq_distances_to_rows(X, P, out):  # pragma: no cover
+    n, d = X.shape
+    for i in prange(n):
+        for c in range(P.shape[0]):
+            acc = 0.0
+            for t in range(d):
+                diff = X[i, t] - P[c, t]
+                acc += diff * diff
+            out[c, i] = acc
+
+
+def sq_distances_to_rows(X, P):
+    """Squared distances (m, n) from each row of P (m, d) to every point of X (n, d), by
+    differences (a duplicate of a row of P is at distance exactly 0); for k-means++ seeding."""
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    P = np.ascontiguousarray(P, dtype=np.float64)
+    out = np.empty((P.shape[0], X.shape[0]))
+    _sq_distances_to_rows(X, P, out)
+    return out
+
+
 def _n_chunks(n):
     return max(1, min(_MAX_CHUNKS, -(-n // _MIN_CHUNK_ROWS)))
 

@@ -75,6 +75,8 @@ INITS = ("k-means++", "random")
 BACKENDS = ("auto", "numba", "numpy")
 # backend="auto" uses numba from this many point-centre-coordinate operations per pass.
 _NUMBA_MIN_WORK = 50_000
+# k-means++ seeding uses the compiled distances from this many entries of X.
+_NUMBA_SEEDING_MIN_SIZE = 1 << 20
 
 # Rows per block in the NumPy assignment step: bounds the (block, k) distance array.
 _BLOCK_ROWS = 1 << 16
@@ -319,7 +321,8 @@ def _kmeans_plus_plus_indices(X, k, rng, n_local_trials):
     n = X.shape[0]
     chosen = np.empty(k, dtype=np.int64)
     chosen[0] = rng.integers(n)
-    closest = _sq_distances_to(X, X[chosen[0]])
+    dist_to_rows = _select_dist_to_rows(X.size)
+    closest = dist_to_rows(X, X[chosen[:1]])[0]
     for c in range(1, k):
         cumulative = np.cumsum(closest)
         potential = cumulative[-1]
@@ -331,21 +334,35 @@ def _kmeans_plus_plus_indices(X, k, rng, n_local_trials):
             # Every point coincides with a chosen centre: any unused row will do.
             unused = np.setdiff1d(np.arange(n), chosen[:c])
             candidates = rng.choice(unused, size=1)
-        cand_closest = np.minimum(closest[None, :], np.stack([_sq_distances_to(X, X[i]) for i in candidates]))
+        cand_closest = np.minimum(closest[None, :], dist_to_rows(X, X[candidates]))
         best = int(np.argmin(cand_closest.sum(axis=1)))
         if candidates[best] in chosen[:c]:  # only through rounding at the end of the cumsum
             unused = np.setdiff1d(np.arange(n), chosen[:c])
             candidates = np.array([unused[np.argmax(closest[unused])]])
             best = 0
-            cand_closest = np.minimum(closest, _sq_distances_to(X, X[candidates[0]]))[None, :]
+            cand_closest = np.minimum(closest[None, :], dist_to_rows(X, X[candidates]))
         chosen[c] = candidates[best]
         closest = cand_closest[best]
     return chosen
 
 
-def _sq_distances_to(X, x):
-    diff = X - x
-    return np.einsum("nd,nd->n", diff, diff)
+def _sq_distances_to_rows(X, P):
+    """Squared distances (m, n) from each of the m rows of P to every point of X."""
+    out = np.empty((P.shape[0], X.shape[0]))
+    for c, p in enumerate(P):
+        diff = X - p
+        out[c] = np.einsum("nd,nd->n", diff, diff)
+    return out
+
+
+def _select_dist_to_rows(size):
+    # Seeding makes a few passes per centre; compiled only for large X, where it is ~3x faster
+    # and avoids an (n, d) temporary per candidate.
+    if size < _NUMBA_SEEDING_MIN_SIZE:
+        return _sq_distances_to_rows
+    from ._kmeans_kernels import sq_distances_to_rows
+
+    return sq_distances_to_rows
 
 
 def random_init(X, k, rng=None):

@@ -455,3 +455,18 @@ def test_kernel_serial_and_parallel_paths_agree_with_numpy(d, monkeypatch):
         assert obj == pytest.approx(obj_np, rel=1e-12)
     np.testing.assert_array_equal(results[0][2], results[1][2])  # same chunks: bit for bit
     assert results[0][1] == results[1][1]
+
+
+def test_kmeans_plus_plus_compiled_distances_agree(monkeypatch):
+    X = blobs(22, 5000, 4, 6, 3.0)
+    X[7] = X[3]  # a duplicate must still be at distance exactly 0 from its twin
+    picks = []
+    for size in (0, 1 << 62):  # compiled distances always / never
+        monkeypatch.setattr(km, "_NUMBA_SEEDING_MIN_SIZE", size)
+        picks.append(km.kmeans_plus_plus(X, 6, rng=4))
+    np.testing.assert_array_equal(picks[0], picks[1])
+    from coursekit._kmeans_kernels import sq_distances_to_rows
+
+    d2 = sq_distances_to_rows(X, X[[3, 10]])
+    np.testing.assert_allclose(d2, cdist(X[[3, 10]], X, "sqeuclidean"), rtol=1e-12, atol=1e-12)
+    assert d2[0, 7] == 0.0

@@ -23,6 +23,20 @@ def sqlite_path(url):
     return url[len("sqlite:///"):] if url.startswith("sqlite:///") else None
 
 
+def normalize_url(url):
+    """``postgresql://`` with the driver that is installed.
+
+    SQLAlchemy 2.1 maps a bare ``postgresql://`` to psycopg 3; this project pins psycopg2-binary.
+    """
+    import importlib.util
+
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix) and importlib.util.find_spec("psycopg") is None \
+                and importlib.util.find_spec("psycopg2") is not None:
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
 def _with_path(url):
     """nbgrader runs alembic migrations by name: the venv's bin/ must be on PATH."""
     import sys
@@ -37,7 +51,7 @@ class GradebookWriter:
     """Declares one assignment and records submissions' automatic scores."""
 
     def __init__(self, url, assignment, source_nb, notebook_name, course_id="default_course"):
-        self.gb = Gradebook(_with_path(url), course_id=course_id)
+        self.gb = Gradebook(_with_path(normalize_url(url)), course_id=course_id)
         self.assignment = assignment
         self.notebook = notebook_name
         gb = self.gb

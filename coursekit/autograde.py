@@ -934,3 +934,281 @@ def check_gmm_pdf_matches_reference(gmm_pdf, seeds, d=None):
 @_check
 def check_gmm_pdf_one_dimensional(gmm_pdf, seeds):
     check_gmm_pdf_matches_reference.__wrapped__(gmm_pdf, seeds, d=1)
+
+
+# =============================================================================================
+# hw3_kmeans
+
+
+def _blobs(seed, d=None, k=None, n=None):
+    rng = _rng(seed)
+    d = int(rng.integers(2, 5)) if d is None else d
+    k = int(rng.integers(2, 6)) if k is None else k
+    n = int(rng.integers(40, 120)) if n is None else n
+    true_centers = rng.normal(scale=4.0, size=(k, d))
+    X = true_centers[rng.integers(0, k, size=n)] + rng.normal(size=(n, d))
+    centers = rng.normal(scale=4.0, size=(k, d))
+    return X, centers, rng
+
+
+def _label_output(value, name, n, k):
+    arr = _plain(value, f"the labels returned by {name}")
+    if arr.shape != (n,):
+        _fail(f"the labels returned by {name} have shape {arr.shape} but must have shape ({n},)")
+    if not _npall(_ufunc_isfinite(arr)) or not _npall(arr == _np.round(arr)):
+        _fail(f"the labels returned by {name} must be integers")
+    labels = arr.astype(_np.int64)
+    if n and (labels.min() < 0 or labels.max() >= k):
+        if labels.min() >= 1 and labels.max() <= k:
+            _fail(f"the labels returned by {name} must be cluster indices 0 … k-1 (yours look like 1 … k)")
+        _fail(f"the labels returned by {name} must be cluster indices 0 … k-1")
+    return labels
+
+
+def _reference_kmeans_loop(X, centers, max_iter):
+    """The homework's kmeans contract, with coursekit's assign and update steps."""
+    km = _kmeans_module()
+    k = centers.shape[0]
+    previous = None
+    for _ in range(max_iter):
+        labels = km.assign(X, centers)
+        if previous is not None and _array_equal(labels, previous):
+            break
+        centers = km.update(X, labels, k)
+        previous = labels
+    return centers, km.assign(X, centers)
+
+
+def _reference_assign():
+    km = _kmeans_module()
+    return _reference_backed(lambda X, centers: km.assign(X, centers))
+
+
+def _reference_update():
+    km = _kmeans_module()
+    return _reference_backed(lambda X, labels, k: km.update(X, labels, k))
+
+
+def _reference_kmeans():
+    return _reference_backed(lambda X, init_centers, max_iter=100: _reference_kmeans_loop(
+        _np.asarray(X, dtype=float), _np.asarray(init_centers, dtype=float), int(max_iter)))
+
+
+@_check
+def check_assign_matches_reference(assign_clusters, seeds, d=None):
+    km = _kmeans_module()
+    for seed in seeds:
+        X, centers, _ = _blobs(seed, d=d)
+        n, k = X.shape[0], centers.shape[0]
+        ref = km.assign(X, centers)
+        got = _label_output(_call(assign_clusters, "assign_clusters", X, centers), "assign_clusters", n, k)
+        if _array_equal(got, ref):
+            continue
+        d2 = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+        if _array_equal(got, d2.argmax(axis=1)):
+            _fail("assign_clusters: each point joins its nearest centre (smallest distance), not the farthest")
+        if _array_equal(got, _np.abs(X[:, None, :] - centers[None, :, :]).sum(axis=2).argmin(axis=1)):
+            _fail("assign_clusters: use the Euclidean distance, not the sum of absolute differences")
+        if d == 1:
+            _fail("assign_clusters is wrong for d = 1 (X of shape (n, 1), centers (k, 1))")
+        _fail("assign_clusters: some points are not assigned to their nearest centre")
+
+
+@_check
+def check_assign_one_dimensional(assign_clusters, seeds):
+    check_assign_matches_reference.__wrapped__(assign_clusters, seeds, d=1)
+
+
+def _update_instance(seed, empty):
+    X, centers, rng = _blobs(seed)
+    k = centers.shape[0] + (1 if empty else 0)
+    labels = rng.integers(0, k - (1 if empty else 0), size=X.shape[0])
+    labels[: k - (1 if empty else 0)] = _np.arange(k - (1 if empty else 0))  # every other cluster is used
+    if empty:
+        # the empty cluster is a middle index, not the last one
+        j = int(rng.integers(0, k - 1))
+        labels = _np.where(labels >= j, labels + 1, labels)
+    return X, labels, k
+
+
+@_check
+def check_update_matches_reference(update_centers, seeds):
+    km = _kmeans_module()
+    for seed in seeds:
+        X, labels, k = _update_instance(seed, empty=False)
+        ref = km.update(X, labels, k)
+        got = _array_of_shape(_call(update_centers, "update_centers", X, labels, k),
+                              "the centres returned by update_centers", ref.shape)
+        if _close(got, ref, 1e-9, 1e-9):
+            continue
+        medians = _np.stack([_np.median(X[labels == j], axis=0) for j in range(k)])
+        if _close(got, medians, 1e-9, 1e-9):
+            _fail("update_centers: a centre moves to the mean of its points, not their median")
+        _fail("update_centers: centre j must be the mean of the points labelled j")
+
+
+@_check
+def check_update_empty_cluster(update_centers, seeds):
+    km = _kmeans_module()
+    for seed in seeds:
+        X, labels, k = _update_instance(seed, empty=True)
+        ref = km.update(X, labels, k)
+        got = _plain(_call(update_centers, "update_centers", X, labels, k), "the centres returned by update_centers")
+        if got.shape != ref.shape:
+            _fail(f"update_centers must return shape (k, d) = {ref.shape} even when a cluster is empty")
+        if not _npall(_ufunc_isfinite(got)):
+            _fail("update_centers: an empty cluster gave NaN (the mean of no points); follow the docstring's rule "
+                  "for empty clusters")
+        if not _close(got, ref, 1e-9, 1e-9):
+            _fail("update_centers: the centre of an empty cluster (and of the cluster that lost a point to it) "
+                  "does not follow the docstring's rule")
+
+
+def _match_permutation(got_labels, ref_labels, k):
+    """The permutation p with ref = p[got], or None if the partitions differ."""
+    perm = _np.full(k, -1)
+    for g, r in zip(got_labels, ref_labels):
+        if perm[g] == -1:
+            perm[g] = r
+        elif perm[g] != r:
+            return None
+    if len(set(perm[perm >= 0].tolist())) != int((perm >= 0).sum()):
+        return None
+    return perm
+
+
+def _kmeans_output(out, n, k, d):
+    out = _tuple_of(out, "kmeans", 2)
+    centers = _array_of_shape(out[0], "the centres returned by kmeans", (k, d))
+    labels = _label_output(out[1], "kmeans", n, k)
+    return centers, labels
+
+
+def _kmeans_instance(seed):
+    X, _, rng = _blobs(seed, n=150)
+    k = int(rng.integers(3, 6))
+    init = X[rng.choice(X.shape[0], size=k, replace=False)]
+    return X, init
+
+
+@_check
+def check_kmeans_matches_reference(kmeans, seeds):
+    """Run to convergence; same partition and centres as the reference (up to relabelling)."""
+    subs = {"assign_clusters": _reference_assign(), "update_centers": _reference_update()}
+    for seed in seeds:
+        X, init = _kmeans_instance(seed)
+        n, d = X.shape
+        k = init.shape[0]
+        ref_centers, ref_labels = _reference_kmeans_loop(X, init, 100)
+        centers, labels = _kmeans_output(_call(kmeans, "kmeans", X, init, 100, substitutes=subs), n, k, d)
+        if _close(centers, init, 0, 1e-12) and not _close(ref_centers, init, 0, 1e-12):
+            _fail("kmeans never moved the centres: after each assignment, move every centre to the mean of its "
+                  "points (the update step), and repeat")
+        perm = _match_permutation(labels, ref_labels, k)
+        if perm is None:
+            _fail("kmeans: labels that differ only by a permutation are fine; these differ in membership (did it "
+                  "run until the labels stop changing?)")
+        used = perm >= 0
+        if not _close(centers[used], ref_centers[perm[used]], 1e-8, 1e-8):
+            _fail("kmeans: the returned centres are not the means of the returned clusters")
+        nearest = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+        if not _array_equal(nearest, labels):
+            _fail("kmeans: the returned labels must be those of the nearest returned centre")
+
+
+@_check
+def check_kmeans_max_iter(kmeans, seeds):
+    """max_iter caps the number of iterations (assignment + update)."""
+    subs = {"assign_clusters": _reference_assign(), "update_centers": _reference_update()}
+    for seed in seeds:
+        X, init = _kmeans_instance(seed)
+        n, d = X.shape
+        k = init.shape[0]
+        full_centers, _ = _reference_kmeans_loop(X, init, 100)
+        for max_iter in (1, 2):
+            ref_centers, ref_labels = _reference_kmeans_loop(X, init, max_iter)
+            if _close(ref_centers, full_centers, 1e-12, 1e-12):
+                continue  # converged already; this max_iter tells nothing
+            centers, labels = _kmeans_output(_call(kmeans, "kmeans", X, init, max_iter, substitutes=subs), n, k, d)
+            if _close(centers, init, 0, 1e-12):
+                _fail("kmeans never moved the centres: after each assignment, move every centre to the mean of its "
+                      "points (the update step)")
+            if _close(centers, ref_centers, 1e-8, 1e-8):
+                continue
+            if _close(centers, full_centers, 1e-8, 1e-8):
+                _fail("kmeans must stop after max_iter iterations (one iteration = one assignment + one update)")
+            _fail("kmeans: after max_iter iterations (one iteration = one assignment + one update) the centres "
+                  "are not where they should be")
+
+
+def _test_image(seed, h=24, w=32):
+    rng = _rng(seed)
+    palette = rng.uniform(20, 235, size=(5, 3))
+    rows = (_np.arange(h)[:, None] * 5 // h + _np.arange(w)[None, :] * 2 // w) % 5
+    image = palette[rows] + rng.normal(scale=10.0, size=(h, w, 3))
+    return _np.clip(_np.rint(image), 0, 255).astype(_np.uint8)
+
+
+def _quantize_output(value, image):
+    if _type(value) is not _ndarray:
+        _fail(f"quantize_colors must return a NumPy array (got {_type(value).__name__})")
+    if value.dtype != _np.uint8:
+        _fail(f"quantize_colors must return an image of dtype uint8 (got {value.dtype}): round the centres "
+              "with np.rint and convert with .astype(np.uint8)")
+    if value.shape != image.shape:
+        _fail(f"quantize_colors must return an image of the same shape {image.shape} (got {value.shape})")
+    return _array(value, dtype=_np.uint8, copy=True)
+
+
+def _quantize_subs():
+    return {"kmeans": _reference_kmeans(), "assign_clusters": _reference_assign(),
+            "update_centers": _reference_update()}
+
+
+@_check
+def check_quantize_format(quantize_colors, seeds):
+    for seed in seeds:
+        image = _test_image(seed)
+        for k in (3, 4):
+            out = _quantize_output(_call(quantize_colors, "quantize_colors", image, k, _rng(seed),
+                                         substitutes=_quantize_subs()), image)
+            colours = _unique(out.reshape(-1, 3), axis=0)
+            if colours.shape[0] > k:
+                _fail(f"quantize_colors returned {colours.shape[0]} distinct colours for k = {k}: each pixel must "
+                      "take the colour of its cluster's centre")
+
+
+@_check
+def check_quantize_kmeans(quantize_colors, seeds):
+    """Every pixel takes the (rounded) colour of its nearest centre; the centres are cluster means."""
+    for seed in seeds:
+        image = _test_image(seed)
+        pixels = image.reshape(-1, 3).astype(float)
+        for k in (3, 4):
+            out = _quantize_output(_call(quantize_colors, "quantize_colors", image, k, _rng(seed),
+                                         substitutes=_quantize_subs()), image).reshape(-1, 3).astype(float)
+            palette = _unique(out, axis=0)
+            if palette.shape[0] > k:
+                _fail(f"quantize_colors returned more than k = {k} distinct colours")
+            d_own = _np.sqrt(((pixels - out) ** 2).sum(axis=1))
+            d_min = _np.sqrt(((pixels[:, None, :] - palette[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
+            if _np.any(d_own > d_min + _np.sqrt(3.0) + 1e-9):
+                _fail("quantize_colors: some pixels did not take the colour of their nearest centre")
+            for colour in palette:
+                members = pixels[_np.all(out == colour, axis=1)]
+                if _np.max(_np.abs(members.mean(axis=0) - colour)) > 1.5:
+                    _fail("quantize_colors: the colours are not the means of the pixels they replace: run k-means "
+                          "on the pixel colours (as floats) until it converges, then round the centres")
+
+
+@_check
+def check_quantize_reproducible(quantize_colors, seeds):
+    for seed in seeds:
+        image = _test_image(seed)
+        first = _quantize_output(_call(quantize_colors, "quantize_colors", image, 4, _rng(seed),
+                                       substitutes=_quantize_subs()), image)
+        _np.random.seed(seed + 1)
+        second = _quantize_output(_call(quantize_colors, "quantize_colors", image, 4, _rng(seed),
+                                        substitutes=_quantize_subs()), image)
+        if not _array_equal(first, second):
+            _fail("quantize_colors: the same rng seed must give the same image: draw the initial centres with rng")

@@ -51,6 +51,8 @@ def _wrong_submissions():
 
 
 ASSIGNMENTS = _assignments()
+if os.environ.get("HOMEWORK_ASSIGNMENTS"):  # e.g. HOMEWORK_ASSIGNMENTS=hw3_kmeans while editing one
+    ASSIGNMENTS = [a for a in ASSIGNMENTS if a in os.environ["HOMEWORK_ASSIGNMENTS"].split(",")]
 WRONG = {name: mod for name, mod in _wrong_submissions().items() if mod.ASSIGNMENT in ASSIGNMENTS}
 
 

@@ -1,0 +1,51 @@
+"""End to end on the real homework 1: the instructor's solutions score full marks, the released
+student version (stubs) scores zero, both through the sandboxed grader."""
+
+import csv
+import json
+import os
+import shutil
+
+import pytest
+
+from coursekit import cli
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+AID = "hw1_gaussian"
+SOURCE = os.path.join(ROOT, "solutions", AID, f"{AID}.ipynb")
+RELEASE = os.path.join(ROOT, "homework", AID, f"{AID}.ipynb")
+
+
+@pytest.mark.skipif(not (os.path.exists(SOURCE) and os.path.exists(RELEASE)),
+                    reason="hw1_gaussian not written yet")
+def test_hw1_solutions_full_marks_and_release_zero(tmp_path):
+    course = tmp_path / "course"
+    (course / "solutions").mkdir(parents=True)
+    (course / "homework").mkdir()
+    shutil.copy(os.path.join(ROOT, "nbgrader_config.py"), course)
+    shutil.copytree(os.path.dirname(SOURCE), course / "solutions" / AID)
+    shutil.copytree(os.path.dirname(RELEASE), course / "homework" / AID)
+    subs = tmp_path / "subs"
+    for student, path in (("solved", SOURCE), ("blank", RELEASE)):
+        (subs / student).mkdir(parents=True)
+        shutil.copy(path, subs / student / f"{AID}.ipynb")
+    rc = cli.main(["--course", str(course), "autograde", AID, "--submissions", str(subs),
+                   "--jobs", "2", "--timeout", "240", "--quiet"])
+    assert rc == 0
+    with open(course / "autograded" / AID / "grades.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    with open(SOURCE) as fh:
+        nb = json.load(fh)
+    expected = {c["metadata"]["nbgrader"]["grade_id"]: float(c["metadata"]["nbgrader"]["points"])
+                for c in nb["cells"] if c["cell_type"] == "code"
+                and c["metadata"].get("nbgrader", {}).get("grade")
+                and not c["metadata"]["nbgrader"].get("solution")}
+    solved = {r["task"]: r for r in rows if r["student"] == "solved"}
+    blank = {r["task"]: r for r in rows if r["student"] == "blank"}
+    assert set(solved) == set(expected) == set(blank)
+    for task, points in expected.items():
+        assert float(solved[task]["score"]) == points and solved[task]["status"] == "ok", solved[task]
+        assert float(blank[task]["score"]) == 0 and blank[task]["status"] == "failed", blank[task]
+        assert "NotImplementedError" in blank[task]["message"] or blank[task]["message"]

@@ -437,3 +437,12 @@ def test_how_many_bumps_table_statements():
     for k in (4, 5, 6):
         assert ll[k] - ll[k - 1] < ll[3] - ll[2]
     assert all(ll[k] >= ll[1] for k in ll)
+
+
+def test_likelihood_of_a_poor_guess_is_tiny_but_representable():
+    # chapter 2: "for our thirty points and a poor guess the likelihood is already around e^{-150}"
+    x = _book_data()
+    mu_hat, sd_hat = x.mean(), x.std()
+    ll = stats.norm.logpdf(x, mu_hat - 1.5 * sd_hat, 0.6 * sd_hat).sum()  # the widget's first guess
+    assert -170 < ll < -130
+    assert np.prod(stats.norm.pdf(x, mu_hat - 1.5 * sd_hat, 0.6 * sd_hat)) > 0

@@ -23,6 +23,19 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+
+def _jit(**options):
+    """``numba.njit(cache=True, nogil=True, fastmath=True, **options)``, without the cache when
+    there is nowhere to write it (a read-only install and home directory): numba refuses to
+    decorate in that case instead of just compiling every time."""
+    def decorate(func):
+        try:
+            return njit(cache=True, nogil=True, fastmath=True, **options)(func)
+        except RuntimeError:
+            return njit(cache=False, nogil=True, fastmath=True, **options)(func)
+
+    return decorate
+
 # Rows per chunk (at least) and the most chunks (bounds the (chunks, k, d) partial-sum buffer).
 _MIN_CHUNK_ROWS = 512
 _MAX_CHUNKS = 256
@@ -30,7 +43,7 @@ _MAX_CHUNKS = 256
 _SERIAL_WORK = 1 << 18
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@_jit()
 def _chunk_generic(X, centers, labels, sums, counts, start, stop):  # pragma: no cover
     d = X.shape[1]
     k = centers.shape[0]
@@ -63,7 +76,7 @@ def _chunk_generic(X, centers, labels, sums, counts, start, stop):  # pragma: no
 # costs up to 1.7x at d = 2.
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@_jit()
 def _chunk_d1(X, centers, labels, sums, counts, start, stop):  # pragma: no cover
     k = centers.shape[0]
     objective = 0.0
@@ -85,7 +98,7 @@ def _chunk_d1(X, centers, labels, sums, counts, start, stop):  # pragma: no cove
     return objective
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@_jit()
 def _chunk_d2(X, centers, labels, sums, counts, start, stop):  # pragma: no cover
     k = centers.shape[0]
     objective = 0.0
@@ -111,7 +124,7 @@ def _chunk_d2(X, centers, labels, sums, counts, start, stop):  # pragma: no cove
     return objective
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@_jit()
 def _chunk_d3(X, centers, labels, sums, counts, start, stop):  # pragma: no cover
     k = centers.shape[0]
     objective = 0.0
@@ -141,7 +154,7 @@ def _chunk_d3(X, centers, labels, sums, counts, start, stop):  # pragma: no cove
     return objective
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@_jit()
 def _one_chunk(X, centers, labels, chunk_sums, chunk_counts, c, rows):  # pragma: no cover
     n, d = X.shape
     start = c * rows
@@ -155,7 +168,7 @@ def _one_chunk(X, centers, labels, chunk_sums, chunk_counts, c, rows):  # pragma
     return _chunk_generic(X, centers, labels, chunk_sums[c], chunk_counts[c], start, stop)
 
 
-@njit(parallel=True, nogil=True, cache=True, fastmath=True)
+@_jit(parallel=True)
 def _assign_accumulate_parallel(X, centers, labels, chunk_sums, chunk_counts, chunk_objective):  # pragma: no cover
     n_chunks = chunk_objective.shape[0]
     rows = (X.shape[0] + n_chunks - 1) // n_chunks
@@ -165,7 +178,7 @@ def _assign_accumulate_parallel(X, centers, labels, chunk_sums, chunk_counts, ch
         chunk_objective[c] = _one_chunk(X, centers, labels, chunk_sums, chunk_counts, c, rows)
 
 
-@njit(nogil=True, cache=True, fastmath=True)
+@_jit()
 def _assign_accumulate_serial(X, centers, labels, chunk_sums, chunk_counts, chunk_objective):  # pragma: no cover
     # Same chunks as the parallel version (so the same result), without waking the thread
     # pool: on small data the wake-up costs more than the work, more so on a loaded machine.
@@ -177,7 +190,7 @@ def _assign_accumulate_serial(X, centers, labels, chunk_sums, chunk_counts, chun
         chunk_objective[c] = _one_chunk(X, centers, labels, chunk_sums, chunk_counts, c, rows)
 
 
-@njit(parallel=True, nogil=True, cache=True, fastmath=True)
+@_jit(parallel=True)
 def _sq_distances_to_rows(X, P, out):  # pragma: no cover
     n, d = X.shape
     for i in prange(n):

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-from scipy import linalg
 from scipy.special import logsumexp
 
 from ._exceptions import ConvergenceWarning
+from .gaussian import _inverse_cholesky
 from ._validation import (
     _to_float_array,
     check_covariance_type,
@@ -136,14 +136,13 @@ def _model(weights, means, covariances, kind):
     if kind == "full":
         prec = np.empty((k, d, d))
         log_det = np.empty(k)
-        eye = np.eye(d)
         for j in range(k):
             try:
-                chol = np.linalg.cholesky(covariances[j])
+                inv_chol, log_det_cov = _inverse_cholesky(covariances[j])
             except np.linalg.LinAlgError:
                 raise ValueError(_SINGULAR) from None
-            prec[j] = linalg.solve_triangular(chol, eye, lower=True, check_finite=False).T
-            log_det[j] = -np.sum(np.log(np.diag(chol)))
+            prec[j] = inv_chol.T
+            log_det[j] = -0.5 * log_det_cov
         return _Model(kind, log_weights, means, prec, log_det)
     var = np.diagonal(covariances, axis1=1, axis2=2)
     if kind == "spherical":

@@ -133,3 +133,12 @@ def test_scatter_labels_colours():
     assert not np.allclose(fc[0], fc[1])
     with pytest.raises(ValueError):
         plotting.plot_mixture_1d(_ax(), [0.5, 0.5], [[0.0], [1.0]], [[1.0]])
+
+
+def test_decision_boundaries_trace_the_posterior_tie():
+    # P(class 0 | x) = logistic(x1): the two posteriors tie on the line x1 = 0.
+    grid = plotting.decision_grid(_FixedPosterior(), (-2, 2), (0, 1), n=41)
+    lines = plotting.decision_boundaries(grid)
+    assert lines and all(np.allclose(line[:, 0], 0.0, atol=1e-9) for line in lines)
+    ys = np.concatenate([line[:, 1] for line in lines])
+    assert ys.min() == pytest.approx(0.0) and ys.max() == pytest.approx(1.0)

@@ -689,6 +689,10 @@ def sample(weights, means, covariances, n, rng=None, method="categorical"):
         differ from n** (e.g. n = 10 and three weights 1/3 give 3 + 3 + 3 = 9 rows; n = 5 and
         weights (1/2, 1/2) give 3 + 3 = 6).  Use "categorical" when exactly n is needed.
 
+    Random stream (for reproducibility): "categorical" first draws the n uniforms
+    (``rng.random(n)``), then both methods draw one (m, d) block of standard normals ``e`` and
+    set ``x_i = mu_{z_i} + L_{z_i} e_i`` with ``L L^T`` the Cholesky factorisation of Sigma.
+
     Parameters
     ----------
     weights : array-like, shape (k,)

@@ -147,3 +147,27 @@ def test_bench_cases_build_and_update(case):
     w.update(**update_kwargs)
     _redraw_recorded(w)
     assert w.png != png_before
+
+
+def test_posterior_widget_follows_the_closed_form_as_data_arrive():
+    from coursekit.widgets import posterior_widget
+
+    w = posterior_widget(n=3)
+    before = np.array(w.fig.axes[0].get_lines()[2].get_ydata())
+    w.update(n=20, prior_var=0.5, noise_var=2.0)
+    _redraw_recorded(w)
+    ax = w.fig.axes[0]
+    prior, likelihood, posterior, rug = ax.get_lines()[:4]
+    x = np.asarray(rug.get_xdata())
+    assert x.size == 20
+    assert not np.allclose(before, posterior.get_ydata())
+    # closed form: precisions add, the mean is precision-weighted
+    var = 1 / (1 / 0.5 + 20 / 2.0)
+    mean = var * (0.0 / 0.5 + x.sum() / 2.0)
+    theta = np.asarray(posterior.get_xdata())
+    np.testing.assert_allclose(posterior.get_ydata(), stats.norm.pdf(theta, mean, np.sqrt(var)), rtol=1e-9)
+    np.testing.assert_allclose(prior.get_ydata(), stats.norm.pdf(theta, 0.0, np.sqrt(0.5)), rtol=1e-12)
+    # the observations are the same draws, rescaled: their first three are unchanged in z-units
+    w.update(n=3, noise_var=1.0)
+    x3 = np.asarray(w.fig.axes[0].get_lines()[3].get_xdata())
+    np.testing.assert_allclose((x[:3] - 1.2) / np.sqrt(2.0), x3 - 1.2, rtol=1e-12)

@@ -23,6 +23,7 @@ __all__ = [
     "binomial_widget",
     "covariance_widget",
     "marginal_conditional_widget",
+    "posterior_widget",
     "log_likelihood_widget",
 ]
 
@@ -167,6 +168,43 @@ def marginal_conditional_widget(x1=1.0, rho=0.7, sigma1=1.0, sigma2=1.2):
     return _widget(controls, draw, figsize=(6.0, 5.0), title="Joint density, marginal and conditional slice")
 
 
+def posterior_widget(n=3, prior_var=1.0, noise_var=1.0, prior_mean=0.0, theta_true=1.2, max_n=50, rng=0):
+    r"""Gaussian prior times Gaussian likelihood: the posterior of a mean as data arrive.
+
+    The observations are the first ``n`` of ``max_n`` fixed draws from
+    :math:`\mathcal{N}(\theta_\text{true}, \sigma^2)` (drawn once with a standard normal stream and
+    scaled, so moving the noise slider rescales the same draws).
+
+    Returns
+    -------
+    FigureWidget
+        Controls ``n`` (number of observations), ``prior_var`` (:math:`\tau^2`) and
+        ``noise_var`` (:math:`\sigma^2`).
+    """
+    from .. import gaussian
+
+    max_n = check_int(max_n, "max_n", minimum=1)
+    n = check_int(n, "n", minimum=1, maximum=max_n)
+    z = gaussian.sample([0.0], [[1.0]], max_n, rng=rng)[:, 0]
+    theta = np.linspace(prior_mean - 4.0, prior_mean + 4.0, 400)
+
+    def draw(fig, n, prior_var, noise_var):
+        _fixed_layout(fig, left=0.1, right=0.97, bottom=0.15, top=0.9)
+        ax = fig.add_subplot()
+        x = theta_true + np.sqrt(noise_var) * z[:n]
+        out = plotting.plot_posterior(ax, prior_mean, prior_var, noise_var, x, theta=theta)
+        ax.set_title(f"N = {n}: posterior mean {out['post_mean']:.3f}, variance {out['post_var']:.4f}",
+                     fontsize=10)
+        _few_ticks(fig)
+
+    controls = {
+        "n": _int_slider(n, 1, max_n, "N (observations)"),
+        "prior_var": _float_slider(prior_var, 0.1, 4.0, "τ² (prior variance)"),
+        "noise_var": _float_slider(noise_var, 0.1, 4.0, "σ² (noise variance)"),
+    }
+    return _widget(controls, draw, figsize=(6.5, 3.4), title="Gaussian prior times likelihood: the posterior")
+
+
 def log_likelihood_widget(x, mu=None, sigma=None):
     r"""Move :math:`\mu` and :math:`\sigma` and watch the log-likelihood of a 1-D data set.
 
@@ -223,5 +261,6 @@ BENCH_CASES = [
     ("binomial_widget", binomial_widget, {"n": 120, "p": 0.3}),
     ("covariance_widget", covariance_widget, {"sigma1": 0.8, "sigma2": 1.7, "rho": -0.4}),
     ("marginal_conditional_widget", marginal_conditional_widget, {"x1": -1.5, "rho": 0.3}),
+    ("posterior_widget", posterior_widget, {"n": 20, "prior_var": 0.5, "noise_var": 2.0}),
     ("log_likelihood_widget", lambda: log_likelihood_widget(_book_data_ch2()), {"mu": 2.2, "sigma": 1.3}),
 ]

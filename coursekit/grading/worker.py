@@ -24,8 +24,10 @@ if __name__ == "__main__":
 
 import asyncio  # noqa: E402
 import hashlib  # noqa: E402
+import html  # noqa: E402
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -35,7 +37,6 @@ import time
 import nbformat
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.channels import AsyncZMQSocketChannel  # noqa: F401  (import check)
 from jupyter_client.connect import channel_socket_types
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
@@ -245,6 +246,7 @@ class Result:
         self.data = {
             "student": job["student"], "assignment": job["assignment"], "submission_sha256": sha,
             "grader_key": job.get("grader_key", ""), "notes": [], "complete": False,
+            "timing": {},
             "tasks": [dict(t, score=0.0, status="timeout", message="not run (time limit)")
                       for t in task_list],
         }
@@ -303,8 +305,10 @@ async def _execute(job, nb, result, private, uid):
     log = open(os.path.join(job["staging"], "kernel.log"), "wb")
     async with client.async_setup_kernel(cwd=private, env=kernel_env(private),
                                          stdout=log, stderr=log):
+        result.data["timing"]["kernel_ready"] = time.monotonic() - T0
         client.wrap_execute()
         await _silent(client, GUARD_SETUP % guard_key, 60)
+        result.data["timing"]["guard"] = time.monotonic() - T0
         for i, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
@@ -325,6 +329,7 @@ async def _execute(job, nb, result, private, uid):
             if i in test_cells:
                 _score(result, i, test_cells[i], cell, client, timed_out, related, missing)
                 result.save()
+    result.data["timing"]["executed"] = time.monotonic() - T0
     # Tasks never reached.
     for i, task in test_cells.items():
         if i in client.replies or i in timed_out:
@@ -389,42 +394,70 @@ def _score(result, i, task, cell, client, timed_out, related, missing):
     result.set(task, score=0.0, status=status, message=message)
 
 
-def _feedback(job, nb, result, client):
-    """Feedback HTML: the student's cells with their outputs, test cells without hidden code."""
-    from nbconvert import HTMLExporter
+ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+B64_RE = re.compile(r"^[A-Za-z0-9+/=\s]*$")
+FEEDBACK_CSS = """body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}
+pre{white-space:pre-wrap;padding:.5em;margin:.3em 0;border-radius:3px;overflow-x:auto}
+.code{background:#f5f5f5;border-left:3px solid #3465a4}.out{background:#fff;border:1px solid #eee}
+.err{background:#fdecea;border-left:3px solid #c00}.md{white-space:pre-wrap;margin:1em 0}
+.ok{color:#2e7d32}.bad{color:#b00020}.verdict{font-weight:bold}"""
 
-    by_task = {t["task"]: t for t in result.data["tasks"]}
-    rows = "\n".join(f"| {t['task']} | {t['score']:g} / {t['max_score']:g} | {t['status']} |"
-                     for t in result.data["tasks"])
-    total = sum(t["score"] for t in result.data["tasks"])
-    total_max = sum(t["max_score"] for t in result.data["tasks"])
-    head = (f"# Feedback: {job['assignment']} — {job['student']}\n\n"
-            f"**Score: {total:g} / {total_max:g}**\n\n| task | score | status |\n|---|---|---|\n{rows}\n")
-    cells = [nbformat.v4.new_markdown_cell(head)]
+
+def _feedback(job, nb, result, client):
+    """Feedback HTML: the student's cells and outputs, each test cell reduced to its visible code
+    and its verdict (no hidden code, no traceback from the checks). Everything is escaped: the
+    page contains no HTML or script from the submission. (Rendered here rather than with
+    nbconvert, which costs a second per submission.)"""
+    esc = html.escape
+    tasks = result.data["tasks"]
+    by_task = {t["task"]: t for t in tasks}
+    total = sum(t["score"] for t in tasks)
+    total_max = sum(t["max_score"] for t in tasks)
+    parts = [f"<h1>Feedback: {esc(job['assignment'])} &mdash; {esc(job['student'])}</h1>",
+             f"<p><strong>Score: {total:g} / {total_max:g}</strong></p>",
+             "<table><tr><th>task</th><th>score</th><th>status</th><th>message</th></tr>"]
+    for t in tasks:
+        parts.append(f"<tr><td>{esc(t['task'])}</td><td>{t['score']:g} / {t['max_score']:g}</td>"
+                     f"<td>{esc(t['status'])}</td><td>{esc(t.get('message', ''))}</td></tr>")
+    parts.append("</table>")
     if result.data["notes"]:
-        cells.append(nbformat.v4.new_markdown_cell(
-            "Notes from the grader:\n\n" + "\n".join(f"- {n}" for n in result.data["notes"])))
+        parts.append("<p>Notes from the grader:</p><ul>" + "".join(
+            f"<li>{esc(n)}</li>" for n in result.data["notes"]) + "</ul>")
     for cell in (nb.cells if nb is not None else []):
-        new = nbformat.v4.new_code_cell() if cell.cell_type == "code" else nbformat.v4.new_markdown_cell()
+        if cell.cell_type == "markdown":
+            parts.append(f'<div class="md">{esc(cell.source)}</div>')
+            continue
         if nbk.is_test_cell(cell):
             t = by_task.get(nbk.grade_id(cell), {})
-            src = nbk.strip_hidden(cell.source)
-            new.source = src.rsplit("\n_ck_", 1)[0]  # drop the worker's sentinel line
-            verdict = ("passed" if t.get("status") == "ok" else
-                       f"{t.get('status')}: {t.get('message', '')}")
-            new.outputs = [nbformat.v4.new_output(
-                "stream", name="stdout",
-                text=f"[{t.get('task')}] {t.get('score', 0):g} / {t.get('max_score', 0):g} — {verdict}\n")]
-        else:
-            new.source = cell.source
-            if cell.cell_type == "code":
-                new.outputs = _safe_outputs(cell.get("outputs", []))
-        cells.append(new)
-    fb = nbformat.v4.new_notebook(cells=cells)
-    html, _ = HTMLExporter(template_name="classic").from_notebook_node(fb)
+            src = nbk.strip_hidden(cell.source).rsplit("\n_ck_", 1)[0]
+            ok = t.get("status") == "ok"
+            verdict = "passed" if ok else f"{t.get('status')}: {t.get('message', '')}"
+            parts.append(f'<pre class="code">{esc(src)}</pre>')
+            parts.append(f'<pre class="out verdict {"ok" if ok else "bad"}">[{esc(str(t.get("task")))}] '
+                         f'{t.get("score", 0):g} / {t.get("max_score", 0):g} &mdash; {esc(verdict)}</pre>')
+            continue
+        parts.append(f'<pre class="code">{esc(cell.source)}</pre>')
+        for o in _safe_outputs(cell.get("outputs", [])):
+            kind = o.get("output_type")
+            if kind == "stream":
+                parts.append(f'<pre class="out">{esc(o["text"])}</pre>')
+            elif kind == "error":
+                tb = ANSI_RE.sub("", "\n".join(o.get("traceback", [])))
+                parts.append(f'<pre class="err">{esc(tb or (o["ename"] + ": " + o["evalue"]))}</pre>')
+            else:
+                data = o.get("data", {})
+                png = data.get("image/png")
+                if isinstance(png, str) and B64_RE.match(png):
+                    parts.append(f'<img alt="figure output" src="data:image/png;base64,{png.strip()}">')
+                elif "text/plain" in data:
+                    parts.append(f'<pre class="out">{esc(str(data["text/plain"]))}</pre>')
+    page = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{esc(job['assignment'])}: feedback for {esc(job['student'])}</title>"
+            f"<style>{FEEDBACK_CSS}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n")
     tmp = job["feedback_path"] + ".part"
     with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(html)
+        fh.write(page)
     os.replace(tmp, job["feedback_path"])
 
 
@@ -500,10 +533,15 @@ def grade(job):
     result.save(complete=True)
     try:
         _feedback(job, nb, result, client)
+        result.data["timing"]["feedback"] = time.monotonic() - T0
+        result.save(complete=True)
     except Exception as exc:  # feedback is a courtesy: never lose the grades for it
         result.data["notes"].append(f"feedback not written: {type(exc).__name__}")
         result.save(complete=True)
     return result.data
+
+
+T0 = time.monotonic()
 
 
 def main(argv=None):

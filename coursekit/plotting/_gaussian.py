@@ -593,7 +593,7 @@ def plot_log_likelihood(fig, x, mu, sigma, grid=None):
     # Clip the surface from below so the contours near the maximum are visible.
     levels = ll_hat - np.array([40.0, 20.0, 10.0, 5.0, 2.0, 0.5])
     ax_ll.imshow(np.maximum(ll_grid, ll_hat - 60), origin="lower", aspect="auto", cmap="viridis",
-                 extent=(mus[0], mus[-1], sigmas[0], sigmas[-1]), interpolation="bilinear")
+                 extent=(mus[0], mus[-1], sigmas[0], sigmas[-1]), interpolation="nearest")
     ax_ll.contour(mus, sigmas, ll_grid, levels=np.sort(levels), colors="w", linewidths=0.6)
     (mle_marker,) = ax_ll.plot([mu_hat], [sigma_hat], "*", color=MLE_COLOR, ms=14, mec="w", label="MLE")
     (current,) = ax_ll.plot([mu], [sigma], "o", color="w", ms=8, mec="k", label=r"$(\mu, \sigma)$")

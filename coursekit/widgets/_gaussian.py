@@ -230,8 +230,8 @@ def log_likelihood_widget(x, mu=None, sigma=None):
         raise ValueError(f"x must be 1-D data, got {X.shape[1]} columns")
     mean, cov = gaussian.fit_mle(X)
     mu_hat, sd_hat = float(mean[0]), float(np.sqrt(cov[0, 0]))
-    mus = np.linspace(mu_hat - 3 * sd_hat, mu_hat + 3 * sd_hat, 60)
-    sigmas = np.linspace(0.3 * sd_hat, 3 * sd_hat, 60)
+    mus = np.linspace(mu_hat - 3 * sd_hat, mu_hat + 3 * sd_hat, 90)
+    sigmas = np.linspace(0.3 * sd_hat, 3 * sd_hat, 90)
     grid = (mus, sigmas, plotting.log_likelihood_grid(X, mus, sigmas))
     mu = mu_hat - 1.5 * sd_hat if mu is None else float(mu)
     sigma = 0.6 * sd_hat if sigma is None else float(sigma)
@@ -246,7 +246,7 @@ def log_likelihood_widget(x, mu=None, sigma=None):
         "mu": _float_slider(mu, float(mus[0]), float(mus[-1]), "μ", step=step),
         "sigma": _float_slider(sigma, float(sigmas[0]), float(sigmas[-1]), "σ", step=step),
     }
-    return _widget(controls, draw, figsize=(9.0, 3.6), title="Log-likelihood explorer")
+    return _widget(controls, draw, figsize=(8.4, 3.4), title="Log-likelihood explorer")
 
 
 def _book_data_ch2():

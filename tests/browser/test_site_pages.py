@@ -10,6 +10,7 @@ dark mode.  Screenshots of each page (light and dark) go to ``test-artifacts/sit
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import urllib.error
@@ -19,13 +20,14 @@ from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 import pytest
-from axe_playwright_python import sync_playwright as _axe_module
 
 from _browser_support import toc_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("book")]
 
-AXE_JS = Path(_axe_module.__file__).with_name("axe.min.js")
+_AXE_SPEC = importlib.util.find_spec("axe_playwright_python")
+# axe-core as shipped inside the axe-playwright-python package (served from disk, never a CDN).
+AXE_JS = Path(_AXE_SPEC.origin).with_name("axe.min.js") if _AXE_SPEC else None
 PAGES = [f"{doc}.html" for doc in toc_pages()] + ["search.html", "index.html"]
 SCREENSHOTS = "site"
 IMAGE_SUFFIX = re.compile(r"\.(png|jpe?g|gif|svg|webp)$", re.IGNORECASE)
@@ -118,6 +120,8 @@ def _broken_links(hrefs, base):
 
 
 def _axe_serious(page):
+    if AXE_JS is None or not AXE_JS.exists():
+        pytest.skip("axe-playwright-python (which ships axe.min.js) is not installed; under CI=true this is a failure")
     page.add_script_tag(path=str(AXE_JS))
     violations = page.evaluate(AXE_RUN_JS)
     return [v for v in violations if v["impact"] in ("serious", "critical")]

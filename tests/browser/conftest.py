@@ -12,17 +12,14 @@ here is turned into a failure, because CI installs Chromium and must run them.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import os
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from _browser_support import (
-    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LOOPBACK_HOSTS, ROOT, free_port, in_ci, jupyter_book_build,
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LOOPBACK_HOSTS, ROOT, in_ci, jupyter_book_build, serve_directory,
 )
 
 
@@ -59,23 +56,11 @@ def built_site():
     return html
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep pytest output clean
-        pass
-
-
 @pytest.fixture(scope="session")
 def site_server(built_site):
     """Base URL (``http://127.0.0.1:PORT``) of a local HTTP server for ``_build/html``."""
-    handler = functools.partial(_QuietHandler, directory=str(built_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_directory(built_site) as base:
+        yield base
 
 
 # -- the browser -----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 
-from _browser_support import toc_pages
+from _browser_support import serve_directory, toc_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.xdist_group("book")]
 
@@ -142,12 +142,9 @@ def _shot_name(page_path, mode):
     return page_path.replace("/", "__").removesuffix(".html") + f"-{mode}.png"
 
 
-@pytest.mark.parametrize("page_path", PAGES)
-def test_page(page_path, site_server, built_site, open_page, screenshot_dir):
-    assert (built_site / page_path).exists(), f"{page_path} was not built"
-    url = f"{site_server}/{page_path}"
-    page, watch = open_page(color_scheme="light")
-    _goto(page, url)
+def _check_page(page, watch, base, page_path, screenshot_dir):
+    """Everything wrong with one page of a site served at ``base`` (empty list when it is clean)."""
+    _goto(page, f"{base}/{page_path}")
     problems = []
 
     # Math: typeset by the local MathJax, nothing raw left.
@@ -173,7 +170,7 @@ def test_page(page_path, site_server, built_site, open_page, screenshot_dir):
 
     # Internal links: pages exist and anchors are present.
     hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
-    problems += [f"broken link: {b}" for b in _broken_links(hrefs, site_server + "/")]
+    problems += [f"broken link: {b}" for b in _broken_links(hrefs, base + "/")]
 
     # Every page of the book tells the reader how to run it live.
     if page_path.startswith("book/"):
@@ -199,8 +196,51 @@ def test_page(page_path, site_server, built_site, open_page, screenshot_dir):
     if serious:
         problems.append("axe (dark mode) serious/critical violations:\n" + _format(serious))
 
-    problems += watch.problems()
+    return problems + watch.problems()
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page(page_path, site_server, built_site, open_page, screenshot_dir):
+    assert (built_site / page_path).exists(), f"{page_path} was not built"
+    page, watch = open_page(color_scheme="light")
+    problems = _check_page(page, watch, site_server, page_path, screenshot_dir)
     assert not problems, f"{page_path}:\n" + "\n".join(problems)
+
+
+BAD_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>A bad page</title>
+<script>console.error("boom");</script>
+<script src="https://cdn.example.com/lib.js"></script></head>
+<body><main><h1>A bad page</h1>
+<p>Raw math: $$x^2$$ and \\(\\frac{1}{2}\\)</p>
+<img src="pic.png"><img src="missing.png" alt="missing.png">
+<p><a href="nope.html">a missing page</a> and <a href="#no-such-anchor">a missing anchor</a></p>
+<p style="color:#dddddd;background:#ffffff">text nobody can read</p>
+<script>throw new Error("a page error");</script>
+</main></body></html>
+"""
+
+
+def test_the_page_checks_catch_a_bad_page(tmp_path, open_page):
+    """The checks above can fail: a page with one of each defect is reported for each of them."""
+    import base64
+
+    (tmp_path / "bad.html").write_text(BAD_PAGE)
+    (tmp_path / "pic.png").write_bytes(base64.b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="))
+    with serve_directory(tmp_path) as base:
+        page, watch = open_page(color_scheme="light")
+        report = "\n".join(_check_page(page, watch, base, "bad.html", tmp_path))
+    expected = [
+        "raw TeX left", "image without real alt text (alt=None)", "image did not load",
+        "image without real alt text (alt='missing.png')", "nope.html -> HTTP 404",
+        "no element with id 'no-such-anchor'", "axe (light mode) serious/critical violations",
+        "color-contrast", "dark mode did not change the background",
+        "off-machine request blocked: https://cdn.example.com/lib.js", "page error: a page error",
+        "console error: boom",
+    ]
+    missing = [e for e in expected if e not in report]
+    assert not missing, f"not reported: {missing}\nreport:\n{report}"
 
 
 def test_dark_mode_follows_the_reader_system_setting(site_server, built_site, open_page):
@@ -209,6 +249,22 @@ def test_dark_mode_follows_the_reader_system_setting(site_server, built_site, op
     _goto(page, f"{site_server}/{toc_pages()[0]}.html")
     assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
     assert page.evaluate("() => document.documentElement.dataset.mode") == "auto"
+    assert not watch.problems()
+
+
+def test_the_theme_switch_button_turns_the_page_dark(site_server, built_site, open_page):
+    """The reader's own control: the header's theme button cycles to dark mode and the colours change."""
+    page, watch = open_page(color_scheme="light")
+    _goto(page, f"{site_server}/{toc_pages()[-1]}.html")
+    light_bg = page.evaluate(BACKGROUND_JS)
+    button = page.locator("button.theme-switch-button:visible").first
+    for _ in range(3):
+        if page.evaluate("() => document.documentElement.dataset.theme") == "dark":
+            break
+        button.click()
+        page.wait_for_timeout(200)
+    assert page.evaluate("() => document.documentElement.dataset.theme") == "dark"
+    assert page.evaluate(BACKGROUND_JS) != light_bg
     assert not watch.problems()
 
 

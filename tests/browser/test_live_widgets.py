@@ -156,6 +156,20 @@ OUTPUT_PROBLEMS_JS = """() => {
   return problems;
 }"""
 
+# Outputs that are widget views (each coursekit widget shows one figure <img>).
+WIDGET_VIEWS_JS = """() => {
+  const cells = window.__ckNotebook.content.model.cells;
+  let n = 0;
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells.get(i);
+    if (cell.type !== 'code') continue;
+    for (const out of cell.outputs.toJSON()) {
+      if (out.data && out.data['application/vnd.jupyter.widget-view+json']) n += 1;
+    }
+  }
+  return n;
+}"""
+
 # SHA-256 of the PNG behind a widget's <img> (the src is a blob: URL that ipywidgets replaces).
 IMAGE_DIGEST_JS = """async (img) => {
   if (!img.src) return null;
@@ -243,6 +257,9 @@ def _exercise(page, base, token, docname, screenshot_dir):
     images = page.locator(".jp-OutputArea-output img.widget-image")
     page.wait_for_timeout(500)
     n_widgets = images.count()
+    n_views = page.evaluate(WIDGET_VIEWS_JS)
+    if n_widgets < n_views:
+        problems.append(f"{n_views} widget outputs in the notebook but only {n_widgets} figures rendered")
     stem = docname.replace("/", "__")
     moved = 0
     for w in range(n_widgets):

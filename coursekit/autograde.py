@@ -216,7 +216,8 @@ def _coursekit_modules():
         if module is None or name in _SKIP_MODULES:
             continue
         if name == "coursekit" or name.startswith("coursekit."):
-            if name.startswith(("coursekit.plotting", "coursekit.widgets")):
+            # Not delegation targets; the grading worker may also run in the kernel: leave it alone.
+            if name.startswith(("coursekit.plotting", "coursekit.widgets", "coursekit.grading", "coursekit.datasets")):
                 continue
             yield name, module
 
@@ -1212,3 +1213,364 @@ def check_quantize_reproducible(quantize_colors, seeds):
                                         substitutes=_quantize_subs()), image)
         if not _array_equal(first, second):
             _fail("quantize_colors: the same rng seed must give the same image: draw the initial centres with rng")
+
+
+# =============================================================================================
+# hw4_em
+
+
+def _classes_instance(seed, d=None, far=False):
+    rng = _rng(seed)
+    d = int(rng.integers(1, 4)) if d is None else d
+    c = int(rng.integers(2, 5))
+    classes = _np.sort(rng.choice(_np.arange(-3, 12), size=c, replace=False))
+    priors = _random_weights(rng, c, minimum=0.1)
+    means = rng.normal(scale=2.5, size=(c, d))
+    covs = _np.stack([_random_cov(rng, d, scale=float(rng.uniform(0.5, 1.5))) for _ in range(c)])
+    counts = _np.maximum(_np.round(priors * int(rng.integers(80, 160))).astype(int), d + 3)
+    X = _np.concatenate([rng.multivariate_normal(means[j], covs[j], size=counts[j]) for j in range(c)])
+    y = _np.repeat(classes, counts)
+    order = rng.permutation(y.size)
+    return X[order], y[order], rng
+
+
+def _bayes_reference(X, y):
+    g = _gaussian()
+    classes = _unique(y)
+    priors = _array([(y == c).mean() for c in classes])
+    fits = [g.fit_mle(X[y == c]) for c in classes]
+    return classes, priors, _np.stack([f[0] for f in fits]), _np.stack([f[1] for f in fits])
+
+
+def _bayes_fit_output(out, c, d):
+    out = _tuple_of(out, "fit_gaussian_bayes", 4)
+    classes = _array_of_shape(out[0], "the classes returned by fit_gaussian_bayes", (c,))
+    priors = _array_of_shape(out[1], "the priors returned by fit_gaussian_bayes", (c,))
+    means = _array_of_shape(out[2], "the means returned by fit_gaussian_bayes", (c, d))
+    covs = _array_of_shape(out[3], "the covariances returned by fit_gaussian_bayes", (c, d, d))
+    return classes, priors, means, covs
+
+
+@_check
+def check_bayes_fit_priors_means(fit_gaussian_bayes, seeds):
+    for seed in seeds:
+        X, y, _ = _classes_instance(seed)
+        classes, priors, means, covs = _bayes_reference(X, y)
+        got = _bayes_fit_output(_call(fit_gaussian_bayes, "fit_gaussian_bayes", X, y), *means.shape)
+        if not _array_equal(got[0], classes.astype(float)):
+            _fail("fit_gaussian_bayes: classes must be the sorted distinct labels of y (as np.unique returns them)")
+        if not _close(got[1], priors, 1e-9, 1e-12):
+            if _close(got[1], _np.full_like(priors, 1 / priors.size), 1e-9, 1e-12):
+                _fail("fit_gaussian_bayes: the priors are the class frequencies in y, not uniform")
+            _fail("fit_gaussian_bayes: the prior of class c is the fraction of the points with label c")
+        if not _close(got[2], means, 1e-9, 1e-9):
+            _fail("fit_gaussian_bayes: the mean of class c is the mean of the points with label c")
+
+
+@_check
+def check_bayes_fit_covs(fit_gaussian_bayes, seeds):
+    for seed in seeds:
+        X, y, _ = _classes_instance(seed)
+        classes, priors, means, covs = _bayes_reference(X, y)
+        got = _bayes_fit_output(_call(fit_gaussian_bayes, "fit_gaussian_bayes", X, y), *means.shape)[3]
+        if _close(got, covs, 1e-8, 1e-10):
+            continue
+        counts = _array([(y == c).sum() for c in classes], dtype=float)
+        if _close(got, covs * (counts / (counts - 1))[:, None, None], 1e-8, 1e-10):
+            _fail("fit_gaussian_bayes: your covariance matches the 1/(N-1) estimator; the MLE divides by N")
+        _, pooled = _gaussian().fit_mle(X)
+        if _close(got, _np.broadcast_to(pooled, got.shape), 1e-8, 1e-10):
+            _fail("fit_gaussian_bayes: each class has its own covariance, estimated from its own points only")
+        _fail("fit_gaussian_bayes: the covariance of class c is the 1/N_c covariance of the points with label c")
+
+
+def _bayes_predict_instance(seed, far=False, skewed=False):
+    X, y, rng = _classes_instance(seed)
+    classes, priors, means, covs = _bayes_reference(X, y)
+    if skewed:
+        priors = _np.full(classes.size, 0.02 / (classes.size - 1))
+        priors[0] = 0.98
+    Xq = rng.normal(scale=3.0, size=(60, means.shape[1]))
+    if far:
+        Xq = Xq * 15.0 + 40.0
+    g = _gaussian()
+    log_post = _np.stack([_np.log(priors[j]) + g.logpdf(Xq, means[j], covs[j]) for j in range(classes.size)], axis=1)
+    top2 = _np.sort(log_post, axis=1)[:, -2:]
+    keep = (top2[:, 1] - top2[:, 0]) > 1e-6  # no near-ties
+    return Xq[keep], classes, priors, means, covs, log_post[keep]
+
+
+def _bayes_predict(predict_gaussian_bayes, seed, far=False, skewed=False):
+    Xq, classes, priors, means, covs, log_post = _bayes_predict_instance(seed, far, skewed)
+    ref = classes[log_post.argmax(axis=1)]
+    out = _call(predict_gaussian_bayes, "predict_gaussian_bayes", Xq, classes, priors, means, covs,
+                substitutes={"gaussian_pdf": _reference_gaussian_pdf(), "gaussian_logpdf": _reference_gaussian_logpdf()})
+    got = _array_of_shape(out, "the labels returned by predict_gaussian_bayes", (Xq.shape[0],))
+    return got, ref, Xq, classes, priors, log_post
+
+
+@_check
+def check_bayes_predict_matches(predict_gaussian_bayes, seeds):
+    for seed in seeds:
+        got, ref, Xq, classes, priors, log_post = _bayes_predict(predict_gaussian_bayes, seed)
+        if _array_equal(got, ref.astype(float)):
+            continue
+        if _array_equal(got, log_post.argmax(axis=1).astype(float)):
+            _fail("predict_gaussian_bayes must return class labels (classes[j]), not the indices j")
+        no_prior = classes[(log_post - _np.log(priors)).argmax(axis=1)]
+        if _array_equal(got, no_prior.astype(float)):
+            _fail("predict_gaussian_bayes ignores the priors: the posterior is proportional to P(y=c) p(x | y=c)")
+        _fail("predict_gaussian_bayes does not pick the class with the largest posterior")
+
+
+@_check
+def check_bayes_predict_priors(predict_gaussian_bayes, seeds):
+    for seed in seeds:
+        got, ref, Xq, classes, priors, log_post = _bayes_predict(predict_gaussian_bayes, seed, skewed=True)
+        if not _array_equal(got, ref.astype(float)):
+            no_prior = classes[(log_post - _np.log(priors)).argmax(axis=1)]
+            if _array_equal(got, no_prior.astype(float)):
+                _fail("predict_gaussian_bayes ignores the priors: the posterior is proportional to P(y=c) p(x | y=c)")
+            _fail("predict_gaussian_bayes is wrong when the priors are very unequal")
+
+
+@_check
+def check_bayes_predict_log_space(predict_gaussian_bayes, seeds):
+    for seed in seeds:
+        got, ref, Xq, classes, priors, log_post = _bayes_predict(predict_gaussian_bayes, seed, far=True)
+        if not _array_equal(got, ref.astype(float)):
+            no_prior = classes[(log_post - _np.log(priors)).argmax(axis=1)]
+            if _array_equal(got, no_prior.astype(float)):
+                _fail("predict_gaussian_bayes ignores the priors: the posterior is proportional to P(y=c) p(x | y=c)")
+            _fail("predict_gaussian_bayes is wrong for points far from every class: their densities underflow to "
+                  "0; compare log P(y=c) + log p(x | y=c) instead")
+
+
+def _em_instance(seed, d=None, k=None, n=None):
+    X, weights, means, covs, _ = _mixture_instance(seed, d=d, k=k, n=n, spread=5.0)
+    return X, weights, means, covs
+
+
+def _e_step_subs():
+    return {"gaussian_pdf": _reference_gaussian_pdf(), "gaussian_logpdf": _reference_gaussian_logpdf(),
+            "gmm_pdf": _reference_backed(lambda X, w, m, c: _np.exp(_mixture().logpdf(X, w, m, c)))}
+
+
+def _e_step_call(e_step, X, weights, means, covs):
+    out = _call(e_step, "e_step", X, weights, means, covs, substitutes=_e_step_subs())
+    return _plain(out, "the responsibilities returned by e_step")
+
+
+@_check
+def check_e_step_matches(e_step, seeds):
+    mixture = _mixture()
+    g = _gaussian()
+    for seed in seeds:
+        X, weights, means, covs = _em_instance(seed)
+        ref = mixture.responsibilities(X, weights, means, covs)
+        got = _e_step_call(e_step, X, weights, means, covs)
+        if got.shape != ref.shape:
+            _fail(f"e_step must return an array of shape (n, k) = {ref.shape} (got {got.shape})")
+        if _npall(_ufunc_isfinite(got)) and _close(got, ref, 1e-7, 1e-10):
+            continue
+        joint = _np.stack([weights[j] * g.pdf(X, means[j], covs[j]) for j in range(weights.size)], axis=1)
+        if _close(got, joint, 1e-7, 1e-300):
+            _fail("e_step: responsibilities do not sum to 1 over components: divide π_k N(x | μ_k, Σ_k) by p(x), "
+                  "its sum over k")
+        if _close(got, joint / joint.sum(axis=0), 1e-7, 1e-300):
+            _fail("e_step: normalise each row (over the components k), not each column (over the points)")
+        unweighted = joint / weights
+        if _close(got, unweighted / unweighted.sum(axis=1, keepdims=True), 1e-7, 1e-300):
+            _fail("e_step: the responsibilities must include the mixing weights π_k")
+        _fail("e_step: the responsibilities are not π_k N(x | μ_k, Σ_k) / Σ_j π_j N(x | μ_j, Σ_j)")
+
+
+@_check
+def check_e_step_normalised(e_step, seeds):
+    for seed in seeds:
+        X, weights, means, covs = _em_instance(seed)
+        got = _e_step_call(e_step, X, weights, means, covs)
+        if got.shape != (X.shape[0], weights.size):
+            _fail(f"e_step must return an array of shape (n, k) = {(X.shape[0], weights.size)} (got {got.shape})")
+        if not _npall(_ufunc_isfinite(got)):
+            _fail("e_step returned NaN or infinity")
+        if not _close(got.sum(axis=1), _np.ones(got.shape[0]), 1e-9, 1e-9):
+            _fail("e_step: responsibilities do not sum to 1 over components")
+        if got.min() < -1e-12:
+            _fail("e_step: responsibilities are probabilities, never negative")
+
+
+@_check
+def check_e_step_log_space(e_step, seeds):
+    mixture = _mixture()
+    for seed in seeds:
+        X, weights, means, covs = _em_instance(seed, d=2)
+        X = X * 30.0 + 60.0  # far from every component: all densities underflow to 0
+        ref = mixture.responsibilities(X, weights, means, covs)
+        got = _e_step_call(e_step, X, weights, means, covs)
+        if got.shape != ref.shape:
+            _fail(f"e_step must return an array of shape (n, k) = {ref.shape} (got {got.shape})")
+        if not _npall(_ufunc_isfinite(got)):
+            _fail("e_step: the responsibilities are NaN for points far from every component (their densities "
+                  "underflow to 0/0): compute log π_k + log N(x | μ_k, Σ_k) and normalise in log space "
+                  "(scipy.special.logsumexp)")
+        if not _close(got, ref, 1e-6, 1e-8):
+            _fail("e_step is inaccurate for points far from every component: normalise in log space "
+                  "(scipy.special.logsumexp)")
+
+
+def _soft_resp(seed, X, weights, means, covs):
+    mixture = _mixture()
+    rng = _rng(seed + 99)
+    resp = mixture.responsibilities(X, weights, means + rng.normal(scale=0.8, size=means.shape), covs)
+    resp = 0.8 * resp + 0.2 * rng.dirichlet(_np.ones(weights.size), size=X.shape[0])
+    return resp / resp.sum(axis=1, keepdims=True)
+
+
+def _m_step_reference(X, resp):
+    with _quiet():
+        return _mixture().m_step(X, resp, reg_covar=0.0)
+
+
+def _m_step_output(out, k, d):
+    out = _tuple_of(out, "m_step", 3)
+    w = _array_of_shape(out[0], "the weights returned by m_step", (k,))
+    m = _array_of_shape(out[1], "the means returned by m_step", (k, d))
+    c = _array_of_shape(out[2], "the covariances returned by m_step", (k, d, d))
+    return w, m, c
+
+
+@_check
+def check_m_step_weights_means(m_step, seeds):
+    for seed in seeds:
+        X, weights, means, covs = _em_instance(seed)
+        resp = _soft_resp(seed, X, weights, means, covs)
+        ref_w, ref_m, _ = _m_step_reference(X, resp)
+        w, m, _ = _m_step_output(_call(m_step, "m_step", X, resp), *means.shape)
+        if not _close(w, ref_w, 1e-9, 1e-12):
+            if _close(w, resp.sum(axis=0), 1e-9, 1e-12):
+                _fail("m_step: the weights are N_k / n (they must sum to 1), not N_k")
+            _fail("m_step: the weight of component k is N_k / n with N_k = Σ_i r_ik")
+        if not _close(m, ref_m, 1e-9, 1e-9):
+            if _close(m, (resp.T @ X) / X.shape[0], 1e-9, 1e-9):
+                _fail("m_step: the mean of component k is Σ_i r_ik x_i divided by N_k = Σ_i r_ik, not by n")
+            _fail("m_step: the mean of component k is the responsibility-weighted mean Σ_i r_ik x_i / N_k")
+
+
+@_check
+def check_m_step_covs(m_step, seeds):
+    for seed in seeds:
+        X, weights, means, covs = _em_instance(seed)
+        resp = _soft_resp(seed, X, weights, means, covs)
+        _, ref_m, ref_c = _m_step_reference(X, resp)
+        _, _, c = _m_step_output(_call(m_step, "m_step", X, resp), *means.shape)
+        if _close(c, ref_c, 1e-8, 1e-10):
+            continue
+        Nk = resp.sum(axis=0)
+        if _close(c, ref_c * (Nk / (Nk - 1))[:, None, None], 1e-8, 1e-10):
+            _fail("m_step: your covariance matches the 1/(N_k - 1) estimator; the MLE divides by N_k")
+        if _close(c, ref_c * (Nk / X.shape[0])[:, None, None], 1e-8, 1e-10):
+            _fail("m_step: the covariance of component k is divided by N_k = Σ_i r_ik, not by n")
+        unweighted = _np.stack([(X - ref_m[j]).T @ (X - ref_m[j]) / X.shape[0] for j in range(Nk.size)])
+        if _close(c, unweighted, 1e-8, 1e-10):
+            _fail("m_step: each point's contribution to the covariance of component k is weighted by r_ik")
+        _fail("m_step: the covariance of component k is Σ_i r_ik (x_i - μ_k)(x_i - μ_k)ᵀ / N_k, around the new "
+              "mean μ_k")
+
+
+def _em_reference(X, weights, means, covs, max_iter, tol):
+    mixture = _mixture()
+    with _quiet():
+        lls = [float(_np.mean(mixture.logpdf(X, weights, means, covs)))]
+        for _ in range(max_iter):
+            resp = mixture.responsibilities(X, weights, means, covs)
+            weights, means, covs = mixture.m_step(X, resp, reg_covar=0.0)
+            lls.append(float(_np.mean(mixture.logpdf(X, weights, means, covs))))
+            if lls[-1] - lls[-2] < tol:
+                break
+    return weights, means, covs, lls
+
+
+def _em_init(seed, X, weights, means, covs):
+    rng = _rng(seed + 5)
+    k, d = means.shape
+    init_means = means + rng.normal(scale=1.0, size=(k, d))
+    init_covs = _np.stack([_np.eye(d) * float(_np.var(X)) for _ in range(k)])
+    return _np.full(k, 1.0 / k), init_means, init_covs
+
+
+def _em_subs():
+    mixture = _mixture()
+    subs = _e_step_subs()
+    subs["e_step"] = _reference_backed(lambda X, w, m, c: mixture.responsibilities(X, w, m, c))
+    subs["m_step"] = _reference_backed(lambda X, r: _m_step_reference(X, r))
+    return subs
+
+
+def _em_run(em_gmm, seed, max_iter, tol):
+    X, weights, means, covs = _em_instance(seed, n=200)
+    init = _em_init(seed, X, weights, means, covs)
+    ref = _em_reference(X, *init, max_iter, tol)
+    out = _tuple_of(_call(em_gmm, "em_gmm", X, *init, max_iter, tol, substitutes=_em_subs()), "em_gmm", 4)
+    k, d = means.shape
+    w = _array_of_shape(out[0], "the weights returned by em_gmm", (k,))
+    m = _array_of_shape(out[1], "the means returned by em_gmm", (k, d))
+    c = _array_of_shape(out[2], "the covariances returned by em_gmm", (k, d, d))
+    lls = out[3]
+    if _type(lls) not in (list, tuple, _ndarray):
+        _fail("em_gmm must return the log-likelihoods as a list of floats")
+    lls = _plain(lls, "the log-likelihoods returned by em_gmm").reshape(-1)
+    return (w, m, c, lls), ref, X
+
+
+@_check
+def check_em_matches_reference(em_gmm, seeds):
+    """Final parameters after EM to convergence."""
+    for seed in seeds:
+        # Run to tight convergence: this check is about the E and M steps, check_em_stopping about when to stop.
+        (w, m, c, _), (rw, rm, rc, rlls), X = _em_run(em_gmm, seed, 5000, 1e-13)
+        if not (_close(w, rw, 1e-5, 1e-7) and _close(m, rm, 1e-5, 1e-6) and _close(c, rc, 1e-5, 1e-6)):
+            _fail("em_gmm: the fitted parameters differ from EM's: alternate e_step and m_step from the given "
+                  "initial parameters until the log-likelihood improves by less than tol")
+
+
+@_check
+def check_em_log_likelihoods(em_gmm, seeds):
+    """The list holds the initial mean log-likelihood and one value per iteration."""
+    for seed in seeds:
+        (_, _, _, lls), (_, _, _, rlls), X = _em_run(em_gmm, seed, 500, 1e-8)
+        rlls = _array(rlls)
+        if lls.shape == rlls.shape and _close(lls, rlls, 1e-8, 1e-10):
+            continue
+        if not _npall(_ufunc_isfinite(lls)):
+            _fail("em_gmm: the log-likelihoods contain NaN or infinity")
+        if lls.size >= 2 and _np.any(_np.diff(lls) < -1e-9):
+            _fail("em_gmm: the log-likelihood decreased during EM (it never does): check the E and M steps")
+        n = X.shape[0]
+        if lls.size and _close(lls[:1], rlls[:1] * n, 1e-8, 1e-10):
+            _fail("em_gmm: the log-likelihoods must be means over the points (1/n Σ_i log p(x_i)), not sums")
+        if lls.shape == (rlls.size - 1,) and _close(lls, rlls[1:], 1e-8, 1e-10):
+            _fail("em_gmm: log_likelihoods[0] must be the log-likelihood of the initial parameters, before the "
+                  "first iteration")
+        if lls.size and rlls.size and not _close(lls[:1], rlls[:1], 1e-8, 1e-10):
+            _fail("em_gmm: log_likelihoods[0] must be the mean log-likelihood 1/n Σ_i log p(x_i) of the initial "
+                  "parameters")
+        _fail("em_gmm: the list of log-likelihoods must hold the initial value, then one value after each "
+              "iteration, until the improvement is below tol")
+
+
+@_check
+def check_em_stopping(em_gmm, seeds):
+    """tol and max_iter stop EM where the docstring says."""
+    for seed in seeds:
+        for max_iter, tol in ((3, 0.0), (500, 1e-2)):
+            (w, m, c, lls), (rw, rm, rc, rlls), X = _em_run(em_gmm, seed, max_iter, tol)
+            if lls.size == len(rlls) and _close(m, rm, 1e-6, 1e-8):
+                continue
+            if lls.size > len(rlls):
+                _fail(f"em_gmm ran too many iterations (max_iter = {max_iter}, tol = {tol:g}): stop after the first "
+                      "iteration that improves the log-likelihood by less than tol, or after max_iter iterations")
+            if lls.size < len(rlls):
+                _fail(f"em_gmm stopped too early (max_iter = {max_iter}, tol = {tol:g}): stop after the first "
+                      "iteration that improves the log-likelihood by less than tol, or after max_iter iterations")
+            _fail("em_gmm: the parameters returned are not those after the last iteration")

@@ -1,0 +1,191 @@
+"""Unit tests of coursekit.autograde (fast, in-process): the hardening the hidden tests rely on.
+
+The end-to-end behaviour through nbgrader is in test_homework_grading.py.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import coursekit.autograde as ag
+from coursekit import gaussian, kmeans, mixture
+
+
+def _pdf(X, mean, cov):
+    X = np.asarray(X, dtype=float)
+    d = X.shape[1]
+    diff = X - mean
+    maha = np.einsum("ni,ij,nj->n", diff, np.linalg.inv(cov), diff)
+    return np.exp(-0.5 * maha) / np.sqrt((2 * np.pi) ** d * np.linalg.det(cov))
+
+
+def _mle(X):
+    X = np.asarray(X, dtype=float)
+    m = X.mean(axis=0)
+    return m, (X - m).T @ (X - m) / X.shape[0]
+
+
+def _message(excinfo):
+    return str(excinfo.value)
+
+
+def test_correct_answer_passes():
+    ag.check_pdf_matches_reference(_pdf, seeds=[1, 2, 3])
+    ag.check_pdf_one_dimensional(_pdf, seeds=[4])
+    ag.check_mle_cov(_mle, seeds=[5, 6])
+
+
+def test_n_minus_1_feedback():
+    def mle(X):
+        return X.mean(axis=0), np.atleast_2d(np.cov(X, rowvar=False))
+
+    with pytest.raises(AssertionError) as exc:
+        ag.check_mle_cov(mle, seeds=[5])
+    assert _message(exc) == "your covariance matches the 1/(N-1) estimator; the MLE divides by N"
+
+
+class _Sneaky(np.ndarray):
+    def __eq__(self, other):  # pragma: no cover - must never be consulted
+        return True
+
+    def __array_ufunc__(self, *args, **kwargs):  # pragma: no cover
+        return True
+
+
+class _Fake:
+    def __array__(self, dtype=None, copy=None):  # pragma: no cover - must never be called
+        raise RuntimeError("__array__ was called")
+
+
+@pytest.mark.parametrize("value", [
+    lambda X: _pdf(X[0], X[1], X[2]).view(_Sneaky),
+    lambda X: _Fake(),
+    lambda X: [_Fake()] * X[0].shape[0],
+    lambda X: np.array([object()] * X[0].shape[0]),
+])
+def test_rejects_array_impostors(value):
+    def answer(X, mean, cov):
+        return value((X, mean, cov))
+
+    with pytest.raises(AssertionError) as exc:
+        ag.check_pdf_matches_reference(answer, seeds=[1])
+    assert "must be a NumPy array" in _message(exc) or "must hold numbers" in _message(exc)
+
+
+def test_rejects_wrong_shape_and_nan():
+    with pytest.raises(AssertionError, match=r"shape"):
+        ag.check_pdf_matches_reference(lambda X, m, c: _pdf(X, m, c)[:, None], seeds=[1])
+    with pytest.raises(AssertionError, match="NaN"):
+        ag.check_pdf_matches_reference(lambda X, m, c: _pdf(X, m, c) * np.nan, seeds=[1])
+
+
+def test_monkeypatched_numpy_does_not_fool_the_check():
+    saved = np.allclose, np.array_equal
+    try:
+        np.allclose = lambda *a, **k: True
+        np.array_equal = lambda *a, **k: True
+        with pytest.raises(AssertionError):
+            ag.check_pdf_matches_reference(lambda X, m, c: np.ones(X.shape[0]), seeds=[1])
+    finally:
+        np.allclose, np.array_equal = saved
+
+
+@pytest.mark.parametrize("delegate", [
+    lambda X, m, c: gaussian.pdf(X, m, c),
+    lambda X, m, c: np.exp(gaussian._logpdf(X, m, c)),
+    lambda X, m, c: __import__("scipy.stats").stats.multivariate_normal(m, c).pdf(X).reshape(-1),
+    lambda X, m, c: __import__("scipy.stats").stats.multivariate_normal.pdf(X, m, c).reshape(-1),
+])
+def test_delegation_scores_zero(delegate):
+    with pytest.raises(AssertionError) as exc:
+        ag.check_pdf_matches_reference(delegate, seeds=[1])
+    assert _message(exc) == ag.DELEGATION_MESSAGE
+
+
+def test_delegation_caught_even_if_swallowed():
+    def sneaky(X, m, c):
+        try:
+            return gaussian.pdf(X, m, c)
+        except BaseException:
+            return _pdf(X, m, c)
+
+    with pytest.raises(AssertionError) as exc:
+        ag.check_pdf_matches_reference(sneaky, seeds=[1])
+    assert _message(exc) == ag.DELEGATION_MESSAGE
+
+
+def test_sklearn_delegation_scores_zero():
+    from sklearn.cluster import KMeans
+
+    def km(X, init, max_iter):
+        fit = KMeans(len(init), init=init, n_init=1, max_iter=max_iter).fit(X)
+        return fit.cluster_centers_, fit.labels_
+
+    with pytest.raises(AssertionError) as exc:
+        ag.check_kmeans_matches_reference(km, seeds=[1])
+    assert _message(exc) == ag.DELEGATION_MESSAGE
+
+
+def test_references_restored_after_the_guard():
+    code = gaussian.pdf.__code__, mixture.responsibilities.__code__, kmeans.assign.__code__
+    with pytest.raises(AssertionError):
+        ag.check_pdf_matches_reference(lambda X, m, c: gaussian.pdf(X, m, c), seeds=[1])
+    assert (gaussian.pdf.__code__, mixture.responsibilities.__code__, kmeans.assign.__code__) == code
+    x = np.zeros((1, 2))
+    assert gaussian.pdf(x, np.zeros(2), np.eye(2))[0] == pytest.approx(1 / (2 * np.pi))
+    import scipy.stats
+
+    assert scipy.stats.multivariate_normal(np.zeros(2), np.eye(2)).pdf(np.zeros(2)) == pytest.approx(1 / (2 * np.pi))
+
+
+def test_earlier_task_is_substituted_and_restored():
+    """A wrong earlier function does not cost the later task; the notebook's name comes back."""
+    namespace = {"__name__": "__main__", "np": np}
+    exec(
+        "def assign_clusters(X, centers):\n"
+        "    return np.zeros(len(X), dtype=int)  # wrong\n"
+        "def update_centers(X, labels, k):\n"
+        "    return np.stack([X[labels == j].mean(axis=0) for j in range(k)])\n"
+        "def kmeans(X, init_centers, max_iter):\n"
+        "    centers, prev = np.array(init_centers, float), None\n"
+        "    for _ in range(max_iter):\n"
+        "        labels = assign_clusters(X, centers)\n"
+        "        if prev is not None and np.array_equal(labels, prev):\n"
+        "            break\n"
+        "        centers, prev = update_centers(X, labels, len(centers)), labels\n"
+        "    return centers, assign_clusters(X, centers)\n",
+        namespace,
+    )
+    wrong_assign = namespace["assign_clusters"]
+    ag.check_kmeans_matches_reference(namespace["kmeans"], seeds=[541, 542])
+    ag.check_kmeans_max_iter(namespace["kmeans"], seeds=[551])
+    assert namespace["assign_clusters"] is wrong_assign
+
+
+def test_student_exceptions_become_feedback():
+    def broken(X, m, c):
+        raise NotImplementedError()
+
+    with pytest.raises(AssertionError, match="not implemented yet"):
+        ag.check_pdf_matches_reference(broken, seeds=[1])
+
+    def crashes(X, m, c):
+        return X @ np.ones((7, 7))
+
+    with pytest.raises(AssertionError, match="gaussian_pdf raised ValueError"):
+        ag.check_pdf_matches_reference(crashes, seeds=[1])
+
+
+def test_sampling_checks_are_statistical_not_draw_by_draw():
+    """A correct sampler that draws in another order than coursekit passes."""
+
+    def sample(weights, means, covs, n, rng):
+        k, d = means.shape
+        z = rng.choice(k, size=n, p=weights)
+        X = np.array([rng.multivariate_normal(means[j], covs[j]) for j in z]).reshape(n, d)
+        return X, z
+
+    ag.check_sample_frequencies(sample, seeds=[401, 402])
+    ag.check_sample_moments(sample, seeds=[411])
+    ag.check_sample_reproducible(sample, seeds=[421])

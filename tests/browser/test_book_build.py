@@ -84,22 +84,35 @@ def test_a_warning_fails_the_build(tmp_path):
     assert "no_such_page" in log, log[-3000:]
 
 
-def test_launch_buttons_appear_when_an_instructor_sets_a_hub(tmp_path):
-    """Setting ``launch_buttons: jupyterhub_url`` in _config.yml gives every page a launch link."""
-    hub = "https://hub.example.edu"
+@pytest.mark.parametrize(
+    "key, url, link",
+    [
+        ("jupyterhub_url", "https://hub.example.edu", "https://hub.example.edu/hub/user-redirect/git-pull?"),
+        ("binderhub_url", "https://binder.example.edu", "https://binder.example.edu/v2/gh/example-org/coursekit/main?"),
+    ],
+)
+def test_launch_buttons_appear_when_an_instructor_sets_a_hub(tmp_path, key, url, link):
+    """Setting ``launch_buttons: jupyterhub_url`` (or binderhub_url) gives every page a launch link."""
 
     def set_hub(config):
-        config["launch_buttons"]["jupyterhub_url"] = hub
-        config["launch_buttons"]["binderhub_url"] = ""
-        # The hub pulls the repository (nbgitpuller), so the launch link needs a GitHub/GitLab URL.
+        config["launch_buttons"].update(jupyterhub_url="", binderhub_url="")
+        config["launch_buttons"][key] = url
+        # The hub pulls the repository, so the launch link needs a GitHub/GitLab URL.
         config["repository"]["url"] = "https://github.com/example-org/coursekit"
         config["execute"]["execute_notebooks"] = "off"  # only the page chrome matters here
 
     root = _tiny_book(tmp_path, 'print("fine")', set_hub)
     result = jupyter_book_build(root, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    html = (root / "_build" / "html" / "book" / "page.html").read_text()
-    assert f"{hub}/hub/user-redirect/git-pull?" in html
+    html = (root / "_build" / "html" / "book" / "page.html").read_text().replace("&amp;", "&")
+    assert link in html, f"no launch link starting {link!r}"
     assert "example-org%2Fcoursekit" in html or "example-org/coursekit" in html
     assert "lab%2Ftree" in html or "lab/tree" in html  # notebook_interface: jupyterlab
     assert "launch button" in html  # the live note names it once a hub is configured
+
+
+def test_no_launch_button_without_a_hub(built_site):
+    """The default _config.yml names no hub: no launch link, and the note says how to add one."""
+    html = (built_site / "book" / "intro.html").read_text()
+    assert "git-pull?" not in html and "/v2/gh/" not in html
+    assert "launch_buttons: jupyterhub_url" in html

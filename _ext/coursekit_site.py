@@ -4,7 +4,7 @@ Three small fixes to the stock Jupyter Book 1.x site, each covered by ``tests/br
 
 * sphinx-thebe registers its inline configuration script twice, so every page logs
   "Identifier 'THEBE_JS_URL' has already been declared"; keep only the first copy.
-* every book page starts with a short note telling the reader how to run it live
+* every book page has, right below its title, a short note telling the reader how to run it live
   (``make lab``, or the launch button when the instructor configured one in ``_config.yml``).
 * a figure printed by a code cell gets its alt text from the output's ``text/plain`` when that is a
   description rather than a Python repr: a ``coursekit.widgets`` widget's text/plain is its title
@@ -16,6 +16,7 @@ Three small fixes to the stock Jupyter Book 1.x site, each covered by ``tests/br
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from docutils import nodes
@@ -102,7 +103,10 @@ def _on_page_context(app, pagename, templatename, context, doctree):
     _dedupe_scripts(context)
     # Only real pages built from a source file get the note (not search, genindex, redirects).
     if doctree is not None and "body" in context and app.env and pagename in app.env.found_docs:
-        context["body"] = live_note_html(app) + context["body"]
+        # Right below the page title, so the title stays the first thing a reader (or screen reader) meets.
+        body, note = context["body"], live_note_html(app)
+        end = body.find("</h1>")
+        context["body"] = body[: end + 5] + note + body[end + 5 :] if end >= 0 else note + body
 
 
 def _add_static(app):
@@ -111,7 +115,18 @@ def _add_static(app):
         app.config.html_static_path.append(path)
 
 
+def _source_digest():
+    """Hash of this extension and its CSS: when they change, every page must be written again."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in sorted(STATIC.glob("*")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def setup(app):
+    # A config value that changes with this file: Sphinx then re-renders every page (a cached build
+    # would otherwise keep pages written by an older version of the note).
+    app.add_config_value("coursekit_site_digest", _source_digest(), "html")
     app.connect("builder-inited", _add_static)
     app.connect("doctree-read", _alt_from_text_plain)
     app.add_css_file("coursekit-site.css")

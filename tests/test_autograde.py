@@ -189,3 +189,14 @@ def test_sampling_checks_are_statistical_not_draw_by_draw():
     ag.check_sample_frequencies(sample, seeds=[401, 402])
     ag.check_sample_moments(sample, seeds=[411])
     ag.check_sample_reproducible(sample, seeds=[421])
+
+
+def test_replaced_numpy_function_is_refused():
+    saved = np.linalg.cholesky
+    try:
+        np.linalg.cholesky = lambda a: saved(a)
+        with pytest.raises(AssertionError, match=r"replaced numpy.linalg.cholesky"):
+            ag.check_pdf_matches_reference(_pdf, seeds=[1])
+    finally:
+        np.linalg.cholesky = saved
+    ag.check_pdf_matches_reference(_pdf, seeds=[1])

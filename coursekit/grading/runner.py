@@ -228,8 +228,9 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
         else:
             found = find_submissions(src_dir, assignment)
 
-        root_user = sandbox.is_root()
-        namespaces = root_user and sandbox.namespaces_available()
+        mode = sandbox.choose_mode(log=log)
+        root_user = mode in ("namespaces", "uid")
+        namespaces = mode == "namespaces"
         hidden = [course.source, os.path.join(course.root, ".git"), out, src_dir]
         db_file = sqlite_path(db_url)
         if db_file:
@@ -239,7 +240,7 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
         if root_user:
             probe = sandbox.new_uid()
             sandbox.close_paths([p for p in hidden if os.path.lexists(p)], probe, log=log)
-        elif progress:
+        elif progress and not sandbox.is_root():
             log("warning: not running as root, so student code runs as this user "
                 "(resource limits only); see the README")
         mpl_cache = _mpl_cache()

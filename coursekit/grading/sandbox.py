@@ -149,6 +149,44 @@ def namespaces_available():
         return False
 
 
+def launcher_args(uid, isolate):
+    args = ["--uid", str(uid)] if uid else []
+    if uid and isolate:
+        args += ["--no-network", "--isolate-fs"]
+        args += [a for p in interpreter_paths() for a in ("--reveal", p)]
+    return args
+
+
+def probe(isolate):
+    """Whether a kernel can start under a fresh uid (with namespaces if ``isolate``)."""
+    cmd = [sys.executable, "-m", "coursekit.grading.sandbox", *launcher_args(new_uid(), isolate),
+           "--cwd", "/", "--", sys.executable, "-c", "import ipykernel, coursekit"]
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=120).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def choose_mode(log=print):
+    """The strongest isolation this machine allows.
+
+    ``namespaces``: root, fresh uid, private mount and network namespaces (the default on Linux
+    as root); ``uid``: root without namespaces (a container without CAP_SYS_ADMIN), fresh uid and
+    permissions; ``none``: not root, or the interpreter is unreachable to other users: resource
+    limits only (the kernel runs as the grader's user; see the README).
+    """
+    if not is_root():
+        return "none"
+    if namespaces_available() and probe(True):
+        return "namespaces"
+    if probe(False):
+        log("sandbox: no mount/network namespaces here; kernels run under a fresh uid only")
+        return "uid"
+    log("sandbox: WARNING: other users cannot run this Python; kernels run as root with "
+        "resource limits only (install Python world-readable, or allow namespaces)")
+    return "none"
+
+
 def set_limits(memory_mb, nproc, fsize_mb, cpu_seconds, nofile=256):
     """Hard resource limits for this process and everything it starts."""
     def lim(which, value):

@@ -286,12 +286,9 @@ async def _execute(job, nb, result, private, uid):
     args = ["--memory-mb", str(job["memory_mb"]), "--nproc", str(job["nproc"]),
             "--fsize-mb", str(job["fsize_mb"]), "--cpu-seconds", str(int(job["timeout"]) + 30),
             "--chown", km.connection_file, "--cwd", private]
-    if uid:
-        args += ["--uid", str(uid)]
-        if job.get("namespaces"):
-            args += ["--no-network"] + [a for p in job.get("hide", []) for a in ("--hide", p)]
-            args += ["--isolate-fs"]
-            args += [a for p in sandbox.interpreter_paths() for a in ("--reveal", p)]
+    args += sandbox.launcher_args(uid, job.get("namespaces"))
+    if uid and job.get("namespaces"):
+        args += [a for p in job.get("hide", []) for a in ("--hide", p)]
     km.sandbox_args = args
     client = GradingClient(nb, job["output_kb"] * 1024, km=km, kernel_name="python3",
                            timeout=job["cell_timeout"], allow_errors=True, startup_timeout=60,
@@ -318,6 +315,8 @@ async def _execute(job, nb, result, private, uid):
             client.timeout = max(1, int(min(job["cell_timeout"], remaining)))
             try:
                 if i in test_cells:
+                    if not await client.km.is_alive():
+                        raise DeadKernelError("the kernel died")
                     await _silent(client, GUARD_RUN % guard_key, client.timeout)
                 await client.async_execute_cell(cell, i)
             except CellTimeoutError:

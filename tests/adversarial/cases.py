@@ -61,6 +61,9 @@ class Case:
     statuses: set = field(default_factory=lambda: {"ok", "failed"})
     # A known hole in the assignment's test cells that the worker cannot close (see the report).
     known_hole: str = ""
+    # Isolation the case needs to be run safely and meaningfully: "namespaces" (private mount and
+    # network namespaces), "uid" (kernel under a fresh uid) or "" (always run).
+    needs: str = ""
 
 
 def answer(code, **kw):
@@ -344,6 +347,13 @@ except OSError:
 '''.replace("WRONG_SRC", repr(WRONG))
 
 
+LEVELS = {"none": 0, "uid": 1, "namespaces": 2}
+
+
+def runnable(case, mode):
+    return LEVELS.get(case.needs or "none", 0) <= LEVELS[mode]
+
+
 def cases(ctx):
     course = ctx["course"]
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -390,9 +400,10 @@ def cases(ctx):
         Case("duplicate_ids", "duplicated cell ids and a duplicated answer cell",
              answer(CORRECT, mutate=_dup_ids), 4, {"ok"}),
         Case("read_hidden_tests", "read the source notebook / other submissions from disk",
-             answer(READ_DISK.format(patterns=steal, wrong=WRONG)), 0, {"failed", "timeout"}),
+             answer(READ_DISK.format(patterns=steal, wrong=WRONG)), 0, {"failed", "timeout"},
+             needs="namespaces"),
         Case("write_gradebook", "open the SQLite gradebook and set every score to 100",
-             answer(READ_GRADEBOOK.format(paths=gradebooks)), 0, {"failed"}),
+             answer(READ_GRADEBOOK.format(paths=gradebooks)), 0, {"failed"}, needs="uid"),
         Case("symlink_to_solution", "the submitted file is a symlink to the source notebook",
              _symlink, 0, {"invalid_notebook"}),
         Case("sys_exit", "sys.exit inside the graded function", answer(SYS_EXIT), 0, {"failed"}),
@@ -402,7 +413,7 @@ def cases(ctx):
         Case("ignore_sigint", "SIGINT ignored, then an endless loop at top level",
              answer(LOOP_IGNORING_INTERRUPT), 0, timeouts),
         Case("fork_bomb", "fork until the process limit (correct function defined first)",
-             answer(FORK_BOMB), {3, 4}, {"ok", "failed"}),
+             answer(FORK_BOMB), {3, 4}, {"ok", "failed"}, needs="uid"),
         Case("memory", "an 80 GB allocation in the graded function", answer(MEMORY), 0,
              {"memory", "failed"}),
         Case("memory_toplevel", "grow a list of 50 MB buffers forever (correct function first)",
@@ -410,9 +421,10 @@ def cases(ctx):
         Case("print_flood", "2 GB of printed lines before defining the function",
              answer(PRINT_FLOOD), 0, {"output_limit", "failed", "timeout"}),
         Case("huge_print", "one 100 MB print (correct function first)", answer(HUGE_PRINT), 4, {"ok"}),
-        Case("kill_grader", "SIGKILL the parent process and init", answer(KILL_GRADER), 4, {"ok"}),
+        Case("kill_grader", "SIGKILL the parent process and init", answer(KILL_GRADER), 4, {"ok"},
+             needs="uid"),
         Case("network", "connect to the PostgreSQL port on loopback (needs namespaces)",
-             answer(NETWORK), 4, {"ok"}),
+             answer(NETWORK), 4, {"ok"}, needs="namespaces"),
         Case("invalid_json", "truncated JSON", lambda s, c: student_nb(s, CORRECT)[:-40], 0,
              {"invalid_notebook"}),
         Case("other_assignment", "a notebook from another assignment", _other_assignment, 0,

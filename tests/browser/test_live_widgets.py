@@ -64,6 +64,8 @@ def lab_server(tmp_path_factory, browser):
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
             "--ServerApp.allow_root=True",
+            # A safety net if pytest is killed before teardown: an idle server exits on its own.
+            "--ServerApp.shutdown_no_activity_timeout=600",
             f"--LabApp.app_settings_dir={LAB_SETTINGS}",  # what `make lab` uses
             f"--LabApp.user_settings_dir={work / 'user-settings'}",
             f"--LabApp.workspaces_dir={work / 'workspaces'}",

@@ -156,3 +156,25 @@ def test_zip_extraction_is_contained(tmp_path):
     _safe_extract(str(z), str(dest))
     assert not (tmp_path / "evil.ipynb").exists()
     assert sorted(find_submissions(str(dest), "hw")) == ["alice", "bob"]
+
+
+def test_a_killed_or_crashed_worker_still_leaves_rows(tmp_path):
+    from coursekit.grading.runner import _load_result
+
+    tasks = [{"task": "t1", "max_score": 1.0}, {"task": "t2", "max_score": 2.0}]
+    job = {"student": "s", "assignment": "a", "result_path": str(tmp_path / "r.json"),
+           "sha256": "abc", "grader_key": "k"}
+    # The worker finished t1, then hit the hard limit (killed by the parent).
+    (tmp_path / "r.json").write_text(json.dumps({
+        "student": "s", "assignment": "a", "complete": False, "notes": [],
+        "tasks": [dict(tasks[0], score=1.0, status="ok", message=""),
+                  dict(tasks[1], score=0.0, status="timeout", message="not run (time limit)")]}))
+    res = _load_result(job, -9, True, tasks)
+    assert [(t["score"], t["status"]) for t in res["tasks"]] == [(1.0, "ok"), (0.0, "timeout")]
+    assert "hard time limit" in res["tasks"][1]["message"] and res["complete"]
+    # A worker that crashed before writing anything: every task is a grader_error, none lost.
+    os.remove(tmp_path / "r.json")
+    res = _load_result(job, 1, False, tasks)
+    assert [t["status"] for t in res["tasks"]] == ["grader_error", "grader_error"]
+    assert all("exit code 1" in t["message"] for t in res["tasks"])
+    assert json.loads((tmp_path / "r.json").read_text())["submission_sha256"] == "abc"

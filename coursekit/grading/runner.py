@@ -181,7 +181,8 @@ def _load_result(job, rc, killed, tasks):
             res = json.load(fh)
     except (OSError, ValueError):
         res = {"student": job["student"], "assignment": job["assignment"], "notes": [],
-               "tasks": [dict(t, score=0.0, status="timeout", message="") for t in tasks]}
+               "tasks": [dict(t, score=0.0, status="timeout", message="not run (time limit)")
+                         for t in tasks]}
     if not res.get("complete"):
         for t in res["tasks"]:
             if t["status"] == "timeout" and t["message"].startswith("not run"):

@@ -98,9 +98,36 @@ def _solution_answers(assignment):
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def course(tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("course"))
+    """Build and grade the course once per test run, even when several xdist workers ask for it.
+
+    (``--dist loadgroup`` should keep these tests on one worker, but with pytest-xdist 3.8 the
+    group marks are not applied, so a per-worker fixture would grade everything twice.)
+    """
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run_id:
+        root = str(tmp_path_factory.mktemp("course"))
+        _build_course(root)
+        return root
+    import fcntl
+
+    shared = tmp_path_factory.getbasetemp().parent
+    root = str(shared / f"homework-course-{run_id}")
+    with open(str(shared / f"homework-course-{run_id}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not os.path.exists(os.path.join(root, ".graded")):
+                shutil.rmtree(root, ignore_errors=True)
+                os.makedirs(root)
+                _build_course(root)
+                open(os.path.join(root, ".graded"), "w").close()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return root
+
+
+def _build_course(root):
     shutil.copy(os.path.join(ROOT, "nbgrader_config.py"), root)
     timings = {}
     for aid in ASSIGNMENTS:
@@ -119,7 +146,6 @@ def course(tmp_path_factory):
         _nbgrader(root, "generate_feedback", aid)
         timings[aid] = time.perf_counter() - start
     print("autograde + feedback seconds:", {k: round(v, 1) for k, v in timings.items()})
-    return root
 
 
 def _grades(course, aid, student):

@@ -115,7 +115,7 @@ assert np.allclose(covs[:, 0, 0], [2 / 3, 1.0]), "each class's 1/N covariance"
         "_ag.check_bayes_fit_priors_means(fit_gaussian_bayes, seeds=[601, 602, 603])")),
     tests("test_fit_gaussian_bayes_covs", 2, hidden(
         "Hidden test (2 points): the per-class covariances.",
-        "_ag.check_bayes_fit_covs(fit_gaussian_bayes, seeds=[611, 612, 613])")),
+        "_ag.check_bayes_fit_covs(fit_gaussian_bayes, seeds=[611, 612, 618])")),
     md("task6b", r"""
 ## Task 6b — classifying with Bayes' rule (5 points)
 
@@ -273,7 +273,7 @@ assert np.shape(c) == (2, 1, 1) and np.allclose(c[:, 0, 0], [1.0, 4.0]), "covari
         "_ag.check_m_step_weights_means(m_step, seeds=[731, 732, 733])")),
     tests("test_m_step_covs", 2, hidden(
         "Hidden test (2 points): the covariances.",
-        "_ag.check_m_step_covs(m_step, seeds=[741, 742, 743])")),
+        "_ag.check_m_step_covs(m_step, seeds=[741, 742, 747])")),
     md("task7c", r"""
 ## Task 7c — EM (5 points)
 

@@ -178,6 +178,7 @@ _STUB_SOURCE = (
 )
 
 
+@functools.lru_cache(maxsize=None)
 def _stub_code(key):
     namespace = {}
     exec(compile(_STUB_SOURCE.format(key=key), "<reference>", "exec"), namespace)

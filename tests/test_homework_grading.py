@@ -145,6 +145,7 @@ def _build_course(root):
         _nbgrader(root, "autograde", aid, "--create")
         _nbgrader(root, "generate_feedback", aid)
         timings[aid] = time.perf_counter() - start
+    _nbgrader(root, "export")  # grades.csv, as an instructor would hand it on
     print("autograde + feedback seconds:", {k: round(v, 1) for k, v in timings.items()})
 
 
@@ -230,3 +231,20 @@ def test_feedback_shows_message_not_hidden_code(course, name):
     assert "BEGIN HIDDEN TESTS" not in page
     assert "seeds=" not in page, "hidden test code leaked into the feedback"
     assert "_Fail" not in page and "_dispatch" not in page
+
+
+def test_export_totals(course):
+    """``nbgrader export``'s grades.csv holds the autograded totals (manual grades still pending)."""
+    import csv
+
+    with open(os.path.join(course, "grades.csv"), encoding="utf-8") as fh:
+        rows = {(r["assignment"], r["student_id"]): float(r["score"]) for r in csv.DictReader(fh)}
+    for aid in ASSIGNMENTS:
+        grades = _grades(course, aid, "solution")
+        auto_total = sum(g[1] for g in grades.values() if g[2] == "code")
+        assert rows[(aid, "solution")] == auto_total
+        assert rows[(aid, "blank")] == 0
+    for name, wrong in WRONG.items():
+        grades = _grades(course, wrong.ASSIGNMENT, name)
+        expected = sum(g[1] for gid, g in grades.items() if g[2] == "code" and gid not in wrong.EXPECTED)
+        assert rows[(wrong.ASSIGNMENT, name)] == expected, name

@@ -53,9 +53,9 @@ _ufunc_subtract = _np.subtract
 _ufunc_less_equal = _np.less_equal
 _ufunc_multiply = _np.multiply
 _ufunc_add = _np.add
-_npall = _np.all
-_npany = _np.any
-_array_equal = _np.array_equal
+_ufunc_equal = _np.equal
+_and_reduce = _np.logical_and.reduce  # C-level: its behaviour cannot be swapped via __code__
+_asarray = _np.asarray
 _unique = _np.unique
 _bincount = _np.bincount
 _default_rng = _np.random.default_rng
@@ -69,6 +69,9 @@ _len = builtins.len
 _float = builtins.float
 _int = builtins.int
 _getattr = builtins.getattr
+_tuple = builtins.tuple
+_bool = builtins.bool
+_getframe = sys._getframe
 _SCALAR_TYPES = (float, int, _np.float64, _np.float32, _np.float16, _np.int64, _np.int32,
                  _np.int16, _np.int8, _np.uint64, _np.uint32, _np.uint16, _np.uint8)
 _INT_SCALAR_TYPES = (int, _np.int64, _np.int32, _np.int16, _np.int8, _np.uint64, _np.uint32,
@@ -78,6 +81,26 @@ DELEGATION_MESSAGE = (
     "your function must not call coursekit, scipy.stats or scikit-learn: write it yourself with "
     "numpy (scipy.special and scipy.linalg are fine)"
 )
+
+
+TAMPER_MESSAGE = (
+    "tampering: your code modified numpy, a builtin or the grader's checks while it ran; the tests "
+    "cannot trust the result (do not modify numpy, builtins or coursekit.autograde)"
+)
+
+
+def _npall(x):
+    """All elements true, by a C-level ufunc reduction (numpy's Python-level ``all`` can be swapped)."""
+    return _bool(_and_reduce(_asarray(x), axis=None))
+
+
+def _array_equal(a, b):
+    """Same shape and equal elements, from C-level functions only."""
+    a = _asarray(a)
+    b = _asarray(b)
+    if a.shape != b.shape:
+        return False
+    return _bool(_and_reduce(_ufunc_equal(a, b), axis=None))
 
 
 def _snapshot_modules():
@@ -136,19 +159,24 @@ def _check(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         __tracebackhide__ = True  # noqa: F841  (IPython hides this frame in the feedback)
-        caller = sys._getframe(1)
+        caller = _getframe(1)
         _hide_caller_frames(caller, False)
         message = None
         tampered = _numpy_tampered()
         if tampered is not None:
             _hide_caller_frames(caller, True)
             _raise_feedback(f"the notebook replaced {tampered}: the tests cannot run (do not modify numpy or scipy)")
+        if _code_tampered():
+            _hide_caller_frames(caller, True)
+            _raise_feedback(TAMPER_MESSAGE)
         try:
             func(*args, **kwargs)
         except _Fail as exc:
             message = exc.args[0]
         except _Delegated:
             message = DELEGATION_MESSAGE
+        if message is None and _code_tampered():
+            message = TAMPER_MESSAGE
         if message is not None:
             _hide_caller_frames(caller, True)
             _raise_feedback(message)
@@ -337,7 +365,8 @@ class own_work:  # noqa: N801  (used as ``with _ag.own_work():`` in the visible 
         self._outermost = _state["student"] == 0
         self._patches = _Patches()
         if self._outermost:
-            _hide_caller_frames(sys._getframe(1), False)
+            _hide_caller_frames(_getframe(1), False)
+            self._namespaces = _snapshot_namespaces()
             _state["hit"] = False
             _block_coursekit(self._patches)
             _block_scipy_stats(self._patches)
@@ -349,10 +378,16 @@ class own_work:  # noqa: N801  (used as ``with _ag.own_work():`` in the visible 
     def __exit__(self, exc_type, exc, tb):
         __tracebackhide__ = True  # noqa: F841
         _state["student"] -= 1
+        tampered = False
         if self._outermost:
             self._patches.restore()
             if _import_blocker in sys.meta_path:
                 sys.meta_path.remove(_import_blocker)
+            # Both run (and restore what they find changed) before the verdict.
+            tampered = _restore_namespaces(self._namespaces) | _code_tampered()
+        if tampered:
+            _state["hit"] = False
+            _raise_feedback(TAMPER_MESSAGE)
         delegated = exc_type is not None and issubclass(exc_type, _Delegated)
         if delegated or (self._outermost and _state["hit"]):
             _state["hit"] = False
@@ -414,6 +449,9 @@ def _call(func, name, *args, substitutes=None):
                 warnings.simplefilter("ignore")
                 return func(*args)
         except AssertionError as exc:
+            first = exc.args[0] if exc.args else None
+            if _type(first) is str and first == TAMPER_MESSAGE:
+                _fail(TAMPER_MESSAGE)
             if exc.args and exc.args[0] == DELEGATION_MESSAGE:
                 raise _Delegated(name) from None
             _fail(f"{name} raised AssertionError: {_describe(exc)}")
@@ -510,6 +548,48 @@ def _close(a, b, rtol, atol):
     diff = _ufunc_abs(_ufunc_subtract(a, b))
     bound = _ufunc_add(atol, _ufunc_multiply(rtol, _ufunc_abs(b)))
     return bool(_npall(_ufunc_less_equal(diff, bound)))
+
+
+# ---------------------------------------------------------------------------------------------
+# For the visible tests: the same plain-array conversion and captured comparisons, as one-liners.
+
+
+def plain_array(value, what="the result", shape=None):
+    """``value`` as a fresh plain float64 ndarray, or ``AssertionError`` saying what is wrong.
+
+    Only an exact ``ndarray``, a list/tuple of numbers or a number is accepted (an ndarray
+    subclass could make any comparison succeed); ``shape``, if given, must match.
+    """
+    try:
+        if shape is None:
+            return _plain(value, what)
+        return _array_of_shape(value, what, _tuple(shape), finite=False)
+    except _Fail as exc:
+        _raise_feedback(exc.args[0])
+
+
+def plain_number(value, what="the result"):
+    """``value`` as a Python float, or ``AssertionError`` if it is not a single real number."""
+    try:
+        return _scalar(value, what)
+    except _Fail as exc:
+        _raise_feedback(exc.args[0])
+
+
+def allclose(value, expected, rtol=1e-5, atol=1e-8):
+    """``np.allclose`` on plain copies, computed with ufuncs captured at import."""
+    got = plain_array(value)
+    ref = plain_array(expected, "the expected value")
+    try:
+        _np.broadcast_shapes(got.shape, ref.shape)
+    except ValueError:
+        return False
+    return _close(got, ref, rtol, atol)
+
+
+def array_equal(value, expected):
+    """``np.array_equal`` on plain copies (same shape, equal elements)."""
+    return _array_equal(plain_array(value), plain_array(expected, "the expected value"))
 
 
 def _rng(seed):
@@ -1599,3 +1679,120 @@ def check_em_stopping(em_gmm, seeds):
                 _fail(f"em_gmm stopped too early (max_iter = {max_iter}, tol = {tol:g}): stop after the first "
                       "iteration that improves the log-likelihood by less than tol, or after max_iter iterations")
             _fail("em_gmm: the parameters returned are not those after the last iteration")
+
+
+# =============================================================================================
+# Integrity: the student's function runs in this process and may patch what the checks use.
+
+
+def _integrity_modules():
+    import scipy.linalg
+
+    return [builtins, math, contextlib, functools, warnings, types, importlib.abc, _np, _np.linalg, _np.random,
+            _np.lib, _special, scipy.linalg, sys.modules[__name__]]
+
+
+def _snapshot_namespaces():
+    """The callables of the modules the checks rely on, before the student's code runs."""
+    return [(d, {k: v for k, v in d.items() if callable(v)}) for d in _INTEGRITY_DICTS]
+
+
+def _restore_namespaces(snapshot):
+    """Put back every callable rebound since ``snapshot``; True if there was one."""
+    changed = False
+    for d, saved in snapshot:
+        for key, value in saved.items():
+            if d.get(key, _MISSING) is not value:
+                d[key] = value
+                changed = True
+    return changed
+
+
+def _python_functions():
+    """Python functions whose ``__code__`` the checks depend on (directly or through numpy)."""
+    seen = {}
+
+    def add(f):
+        if _type(f) is _FunctionType and id(f) not in seen:
+            seen[id(f)] = f
+            for cell in f.__closure__ or ():
+                try:
+                    add(cell.cell_contents)
+                except ValueError:  # an empty cell
+                    pass
+            add(f.__dict__.get("__wrapped__"))
+
+    modules = [m for m in _integrity_modules() if m is not builtins]
+    modules += [m for _, m in _coursekit_modules()]
+    for module in modules:
+        for value in list(vars(module).values()):
+            add(value)
+            add(_getattr(value, "_implementation", None))  # numpy's array-function dispatchers
+            add(_getattr(value, "__wrapped__", None))
+            if _isinstance(value, type) and _getattr(value, "__module__", None) == __name__:
+                for member in vars(value).values():
+                    add(member)
+    return [(f, f.__code__, f.__defaults__, f.__kwdefaults__) for f in seen.values()]
+
+
+def _code_tampered():
+    """True if a function's code or defaults changed since import (they are put back)."""
+    changed = False
+    for f, code, defaults, kwdefaults in _CODE_SNAPSHOT:
+        if f.__code__ is not code or f.__defaults__ is not defaults or f.__kwdefaults__ is not kwdefaults:
+            if _state["student"] and code is not f.__code__ and f.__code__.co_filename == "<reference>":
+                continue  # a reference blocked by own_work (restored when it exits)
+            f.__code__, f.__defaults__, f.__kwdefaults__ = code, defaults, kwdefaults
+            changed = True
+    return changed
+
+
+def _seal():
+    """Rebind every function of this module to a private copy of its namespace (and of builtins).
+
+    The checks look up their helpers (``_close``, ``_fail``, ``len``, ...) as globals at call
+    time; with a private namespace, rebinding ``coursekit.autograde._close`` or
+    ``builtins.len`` from the notebook (or from inside the student's function) changes nothing
+    the checks see.
+    """
+    module_globals = globals()
+    private = dict(module_globals)
+    private["__builtins__"] = dict(vars(builtins))
+    rebound = {}
+
+    def rebind(f):
+        if _type(f) is not _FunctionType or f.__globals__ is not module_globals:
+            return f
+        if id(f) in rebound:
+            return rebound[id(f)]
+        new = _FunctionType(f.__code__, private, f.__name__, f.__defaults__, f.__closure__)
+        rebound[id(f)] = new
+        new.__kwdefaults__ = f.__kwdefaults__
+        new.__dict__.update(f.__dict__)
+        new.__qualname__, new.__module__, new.__doc__ = f.__qualname__, f.__module__, f.__doc__
+        for cell in f.__closure__ or ():
+            try:
+                content = cell.cell_contents
+            except ValueError:
+                continue
+            cell.cell_contents = rebind(content)
+        if "__wrapped__" in new.__dict__:
+            new.__wrapped__ = rebind(new.__wrapped__)
+        return new
+
+    for name, value in list(module_globals.items()):
+        if _type(value) is _FunctionType:
+            new = rebind(value)
+            module_globals[name] = private[name] = new
+        elif _isinstance(value, type) and _getattr(value, "__module__", None) == __name__:
+            for attr, member in list(vars(value).items()):
+                if _type(member) is _FunctionType:
+                    setattr(value, attr, rebind(member))
+    return private
+
+
+_MISSING = object()
+_PRIVATE = _seal()
+_INTEGRITY_DICTS = [vars(m) for m in _integrity_modules()]
+_CODE_SNAPSHOT = _python_functions()
+_PRIVATE.update(_PRIVATE=_PRIVATE, _INTEGRITY_DICTS=_INTEGRITY_DICTS, _CODE_SNAPSHOT=_CODE_SNAPSHOT)

@@ -200,3 +200,128 @@ def test_replaced_numpy_function_is_refused():
     finally:
         np.linalg.cholesky = saved
     ag.check_pdf_matches_reference(_pdf, seeds=[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Two attacks found by the adversarial suite (tests/adversarial/cases.py)
+
+
+class _Lie(np.ndarray):
+    """Claims to equal anything: every ufunc (np.allclose, ==, isclose ...) returns True."""
+
+    def __array_ufunc__(self, *args, **kwargs):
+        return True
+
+    def __eq__(self, other):
+        return True
+
+
+def _visible_tests(assignment):
+    """The visible test cells of a solution source, as code."""
+    import importlib
+    import os
+    import sys
+
+    solutions = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "solutions")
+    if solutions not in sys.path:
+        sys.path.insert(0, solutions)
+    module = importlib.import_module(f"_assignments.{assignment}")
+    return {c["id"]: c["text"] for c in module.CELLS if c["kind"] == "tests" and "HIDDEN" not in c["text"]}
+
+
+@pytest.mark.parametrize("test_id, answers", [
+    ("test_gaussian_pdf_visible", {"gaussian_pdf": lambda X, m, c: np.zeros(len(X)).view(_Lie)}),
+    ("test_mle_gaussian_visible", {"mle_gaussian": lambda X: (np.zeros(2).view(_Lie), np.eye(2).view(_Lie))}),
+])
+def test_visible_tests_reject_a_lying_ndarray_subclass(test_id, answers):
+    code = _visible_tests("hw1_gaussian")[test_id]
+    namespace = {"np": np, "_ag": ag, **answers}
+    with pytest.raises(AssertionError, match="must be a NumPy array"):
+        exec(code, namespace)
+
+
+def test_visible_helpers():
+    assert ag.allclose(np.array([1.0, 2.0]), [1.0, 2.0 + 1e-12])
+    assert not ag.allclose([1.0, 2.0], [1.0, 3.0])
+    assert not ag.allclose([1.0, 2.0], [1.0, 2.0, 3.0])
+    assert ag.array_equal([0, 1], np.array([0.0, 1.0]))
+    with pytest.raises(AssertionError, match="must be a NumPy array"):
+        ag.allclose(np.zeros(2).view(_Lie), [0.0, 0.0])
+    with pytest.raises(AssertionError, match=r"shape \(3,\) but must have shape \(2,\)"):
+        ag.plain_array(np.zeros(3), "p", shape=(2,))
+    assert type(ag.plain_array([1, 2], "p")) is np.ndarray
+    assert ag.plain_number(np.float64(2.5)) == 2.5
+
+
+def _wrong_mle(X):
+    return np.zeros(X.shape[1]), np.eye(X.shape[1]) * 7.0
+
+
+def _patch_close(ag_module):
+    ag_module._close = lambda *a, **k: True
+    ag_module._fail = lambda *a, **k: None
+
+
+def _patch_code(ag_module):
+    ag_module._close.__code__ = (lambda a, b, rtol, atol: True).__code__
+
+
+def _patch_numpy(ag_module):
+    np.allclose = lambda *a, **k: True
+    np.all._implementation.__code__ = (lambda *a, **k: True).__code__
+
+
+def _patch_builtins(ag_module):
+    import builtins
+
+    builtins.isinstance = lambda *a: True
+    builtins.abs = lambda x: 0.0
+    builtins.type = lambda *a: np.ndarray
+
+
+@pytest.mark.parametrize("patch", [_patch_close, _patch_code, _patch_numpy, _patch_builtins])
+def test_patching_from_inside_the_graded_function_scores_zero(patch):
+    import builtins
+    import sys
+
+    saved_globals = dict(vars(ag))
+    saved_builtins = dict(vars(builtins))
+    saved_np = dict(vars(np))
+    saved_code = [(f, f.__code__) for f in (ag._close.__wrapped__ if hasattr(ag._close, "__wrapped__") else ag._close,
+                                            np.all._implementation)]
+
+    def mle(X):
+        patch(sys.modules["coursekit.autograde"])
+        return _wrong_mle(X)
+
+    try:
+        for check in (ag.check_mle_cov, ag.check_mle_mean):
+            with pytest.raises(AssertionError) as exc:
+                check(mle, seeds=[5])
+            assert _message(exc) == ag.TAMPER_MESSAGE
+        # everything was put back
+        assert vars(builtins)["isinstance"] is saved_builtins["isinstance"]
+        assert np.allclose is saved_np["allclose"]
+        assert all(f.__code__ is code for f, code in saved_code)
+        assert all(vars(ag)[k] is v for k, v in saved_globals.items() if callable(v))
+        ag.check_mle_cov(_mle, seeds=[5])  # a correct answer still passes
+    finally:
+        for d, saved in ((vars(ag), saved_globals), (vars(builtins), saved_builtins), (vars(np), saved_np)):
+            d.update(saved)
+        for f, code in saved_code:
+            f.__code__ = code
+
+
+def test_patching_inside_a_visible_test_fails_it():
+    def mle(X):
+        ag.allclose = lambda *a, **k: True
+        return _wrong_mle(X)
+
+    code = _visible_tests("hw1_gaussian")["test_mle_gaussian_visible"]
+    saved = ag.allclose
+    try:
+        with pytest.raises(AssertionError, match="tampering"):
+            exec(code, {"np": np, "_ag": ag, "mle_gaussian": mle})
+        assert ag.allclose is saved
+    finally:
+        ag.allclose = saved

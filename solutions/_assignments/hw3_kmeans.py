@@ -67,8 +67,8 @@ def assign_clusters(X, centers):
 # Quick sanity checks (1 point).
 with _ag.own_work():
     labels = assign_clusters(np.array([[0.0, 0.0], [4.0, 4.1], [0.9, 0.2]]), np.array([[0.0, 0.0], [4.0, 4.0]]))
-assert np.shape(labels) == (3,), "assign_clusters returns one label per point"
-assert list(labels) == [0, 1, 0], "each point joins its nearest centre"
+labels = _ag.plain_array(labels, "the labels", shape=(3,))  # one label per point
+assert _ag.array_equal(labels, [0, 1, 0]), "each point joins its nearest centre"
 """),
     tests("test_assign_clusters_reference", 2, hidden(
         "Hidden test (2 points): matches the reference on random data, d = 2..4.",
@@ -133,8 +133,8 @@ def update_centers(X, labels, k):
 X = np.array([[0.0, 0.0], [2.0, 0.0], [10.0, 10.0], [12.0, 10.0]])
 with _ag.own_work():
     centers = update_centers(X, np.array([0, 0, 1, 1]), 2)
-assert np.shape(centers) == (2, 2), "update_centers returns a (k, d) array"
-assert np.allclose(centers, [[1.0, 0.0], [11.0, 10.0]]), "each centre is the mean of its points"
+centers = _ag.plain_array(centers, "the centres", shape=(2, 2))  # a (k, d) array
+assert _ag.allclose(centers, [[1.0, 0.0], [11.0, 10.0]]), "each centre is the mean of its points"
 """),
     tests("test_update_centers_reference", 2, hidden(
         "Hidden test (2 points): matches the reference on random labellings (no empty cluster).",
@@ -191,9 +191,10 @@ def kmeans(X, init_centers, max_iter):
 X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 10.0], [10.0, 11.0]])
 with _ag.own_work():
     centers, labels = kmeans(X, np.array([[0.0, 0.0], [0.0, 1.0]]), 20)
-assert np.shape(centers) == (2, 2) and np.shape(labels) == (4,), "kmeans returns (k, d) centres and (n,) labels"
+centers = _ag.plain_array(centers, "the centres", shape=(2, 2))  # (k, d)
+labels = _ag.plain_array(labels, "the labels", shape=(4,))  # (n,)
 assert labels[0] == labels[1] != labels[2] == labels[3], "the two groups are the two clusters"
-assert np.allclose(sorted(centers[:, 0]), [0.0, 10.0]), "the centres are the means of the clusters"
+assert _ag.allclose(sorted(centers[:, 0]), [0.0, 10.0]), "the centres are the means of the clusters"
 """),
     tests("test_kmeans_reference", 3, hidden(
         "Hidden test (3 points): the same clusters and centres as the reference (up to relabelling).",
@@ -242,9 +243,9 @@ img = np.zeros((4, 4, 3), dtype=np.uint8)
 img[:, 2:] = [200, 100, 50]
 with _ag.own_work():
     out = quantize_colors(img, 2, np.random.default_rng(0))
-assert isinstance(out, np.ndarray) and out.shape == img.shape, "the result is an image of the same shape"
+assert type(out) is np.ndarray and out.shape == img.shape, "the result is an image (np.ndarray) of the same shape"
 assert out.dtype == np.uint8, "the result has dtype uint8"
-assert np.array_equal(out, img), "two colours with k = 2 must come back unchanged"
+assert _ag.array_equal(out, img), "two colours with k = 2 must come back unchanged"
 """),
     tests("test_quantize_colors_format", 1, hidden(
         "Hidden test (1 point): uint8 image of the same shape with at most k colours.",

@@ -105,10 +105,13 @@ X = np.array([[0.0], [2.0], [10.0], [11.0], [12.0]])
 y = np.array([7, 7, 3, 3, 3])
 with _ag.own_work():
     classes, priors, means, covs = fit_gaussian_bayes(X, y)
-assert list(classes) == [3, 7], "classes are the sorted distinct labels"
-assert np.allclose(priors, [0.6, 0.4]), "the priors are the class frequencies"
-assert np.allclose(means, [[11.0], [1.0]]) and np.shape(covs) == (2, 1, 1), "means (c, d), covs (c, d, d)"
-assert np.allclose(covs[:, 0, 0], [2 / 3, 1.0]), "each class's 1/N covariance"
+classes = _ag.plain_array(classes, "classes", shape=(2,))
+priors = _ag.plain_array(priors, "priors", shape=(2,))
+means, covs = _ag.plain_array(means, "means", shape=(2, 1)), _ag.plain_array(covs, "covs", shape=(2, 1, 1))
+assert _ag.array_equal(classes, [3, 7]), "classes are the sorted distinct labels"
+assert _ag.allclose(priors, [0.6, 0.4]), "the priors are the class frequencies"
+assert _ag.allclose(means, [[11.0], [1.0]]), "the mean of each class"
+assert _ag.allclose(covs[:, 0, 0], [2 / 3, 1.0]), "each class's 1/N covariance"
 """),
     tests("test_fit_gaussian_bayes_priors_means", 1, hidden(
         "Hidden test (1 point): classes, priors and means on random labelled data, d = 1..3.",
@@ -156,7 +159,8 @@ classes, priors = np.array([3, 7]), np.array([0.5, 0.5])
 means, covs = np.array([[0.0], [10.0]]), np.ones((2, 1, 1))
 with _ag.own_work():
     labels = predict_gaussian_bayes(np.array([[1.0], [9.0], [4.0]]), classes, priors, means, covs)
-assert list(labels) == [3, 7, 3], "each point gets the label of the class with the largest posterior"
+labels = _ag.plain_array(labels, "the labels", shape=(3,))  # one label per point
+assert _ag.array_equal(labels, [3, 7, 3]), "each point gets the label of the class with the largest posterior"
 """),
     tests("test_predict_gaussian_bayes_reference", 2, hidden(
         "Hidden test (2 points): the same predictions as the reference on random problems, d = 1..3.",
@@ -205,9 +209,9 @@ def e_step(X, weights, means, covs):
 w, mu, S = np.array([0.5, 0.5]), np.array([[-1.0], [1.0]]), np.ones((2, 1, 1))
 with _ag.own_work():
     r = e_step(np.array([[0.0], [-1.0]]), w, mu, S)
-assert np.shape(r) == (2, 2), "e_step returns an (n, k) array"
-assert np.allclose(r[0], [0.5, 0.5]), "a point halfway between two equal components is shared equally"
-assert np.allclose(r.sum(axis=1), 1.0), "each row sums to 1"
+r = _ag.plain_array(r, "the responsibilities", shape=(2, 2))  # an (n, k) array
+assert _ag.allclose(r[0], [0.5, 0.5]), "a point halfway between two equal components is shared equally"
+assert _ag.allclose(r.sum(axis=1), 1.0), "each row sums to 1"
 """),
     tests("test_e_step_reference", 2, hidden(
         "Hidden test (2 points): matches the reference responsibilities on random mixtures, d = 1..3.",
@@ -265,8 +269,10 @@ X = np.array([[0.0], [2.0], [10.0], [14.0]])
 resp = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
 with _ag.own_work():
     w, m, c = m_step(X, resp)
-assert np.allclose(w, [0.5, 0.5]) and np.allclose(m, [[1.0], [12.0]]), "weights N_k / n, weighted means"
-assert np.shape(c) == (2, 1, 1) and np.allclose(c[:, 0, 0], [1.0, 4.0]), "covariances (k, d, d), divided by N_k"
+w, m = _ag.plain_array(w, "the weights", shape=(2,)), _ag.plain_array(m, "the means", shape=(2, 1))
+c = _ag.plain_array(c, "the covariances", shape=(2, 1, 1))  # (k, d, d)
+assert _ag.allclose(w, [0.5, 0.5]) and _ag.allclose(m, [[1.0], [12.0]]), "weights N_k / n, weighted means"
+assert _ag.allclose(c[:, 0, 0], [1.0, 4.0]), "covariances divided by N_k"
 """),
     tests("test_m_step_weights_means", 1, hidden(
         "Hidden test (1 point): weights and means from random soft responsibilities, d = 1..3.",
@@ -338,8 +344,10 @@ rng = np.random.default_rng(0)
 X = np.concatenate([rng.normal(-5.0, 1.0, 100), rng.normal(5.0, 1.0, 100)])[:, None]
 with _ag.own_work():
     w, m, c, lls = em_gmm(X, np.array([0.5, 0.5]), np.array([[-1.0], [1.0]]), np.ones((2, 1, 1)), 100, 1e-6)
-assert np.shape(w) == (2,) and np.shape(m) == (2, 1) and np.shape(c) == (2, 1, 1), "shapes (k,), (k, d), (k, d, d)"
-assert np.allclose(sorted(m[:, 0]), [-5.0, 5.0], atol=0.5), "the two means are found"
+w, m = _ag.plain_array(w, "the weights", shape=(2,)), _ag.plain_array(m, "the means", shape=(2, 1))
+c = _ag.plain_array(c, "the covariances", shape=(2, 1, 1))  # shapes (k,), (k, d), (k, d, d)
+lls = _ag.plain_array(lls, "the log-likelihoods")
+assert _ag.allclose(sorted(m[:, 0]), [-5.0, 5.0], atol=0.5), "the two means are found"
 assert all(b >= a - 1e-12 for a, b in zip(lls, lls[1:])), "the log-likelihood never decreases"
 """),
     tests("test_em_gmm_reference", 2, hidden(

@@ -228,18 +228,10 @@ def _report(rows, mem, mem_n, quick):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    quick = "--quick" in argv
-    unknown = [a for a in argv if a != "--quick"]
-    if unknown:
-        sys.exit(f"usage: bench_gmm.py [--quick]  (unknown arguments: {' '.join(unknown)})")
-    report = run(quick)
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    path = os.path.join(HERE, "results", "gmm.quick.md" if quick else "gmm.md")
-    with open(path, "w") as f:
-        f.write(report)
-    print(report)
-    print(f"written to {os.path.relpath(path)}")
+    """``python bench/bench_gmm.py [--quick]``: run this benchmark alone (same output as run_all.py)."""
+    import run_all
+
+    run_all.main(["gmm", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

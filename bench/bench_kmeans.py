@@ -282,14 +282,10 @@ def _report(rows, mem, mem_n, jit, quick):
 
 
 def main(argv=None):
-    quick = "--quick" in (argv if argv is not None else sys.argv[1:])
-    report = run(quick)
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    path = os.path.join(HERE, "results", "kmeans.quick.md" if quick else "kmeans.md")
-    with open(path, "w") as f:
-        f.write(report)
-    print(report)
-    print(f"written to {os.path.relpath(path, ROOT)}")
+    """``python bench/bench_kmeans.py [--quick]``: run this benchmark alone (same output as run_all.py)."""
+    import run_all
+
+    run_all.main(["kmeans", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -98,14 +98,10 @@ def run(quick=False):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    quick = "--quick" in argv
-    report = run(quick)
-    os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
-    path = os.path.join(HERE, "results", "widgets.quick.md" if quick else "widgets.md")
-    with open(path, "w") as f:
-        f.write(report)
-    print(f"written to {os.path.relpath(path)}")
+    """``python bench/bench_widgets.py [--quick]``: run this benchmark alone (same output as run_all.py)."""
+    import run_all
+
+    run_all.main(["widgets", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -166,7 +166,7 @@ def _check(func):
         if tampered is not None:
             _hide_caller_frames(caller, True)
             _raise_feedback(f"the notebook replaced {tampered}: the tests cannot run (do not modify numpy or scipy)")
-        if _code_tampered():
+        if _internals_tampered() | _state_tampered():
             _hide_caller_frames(caller, True)
             _raise_feedback(TAMPER_MESSAGE)
         try:
@@ -175,7 +175,7 @@ def _check(func):
             message = exc.args[0]
         except _Delegated:
             message = DELEGATION_MESSAGE
-        if message is None and _code_tampered():
+        if _internals_tampered() | _state_tampered():  # e.g. own_work.__exit__ replaced from inside
             message = TAMPER_MESSAGE
         if message is not None:
             _hide_caller_frames(caller, True)
@@ -367,6 +367,7 @@ class own_work:  # noqa: N801  (used as ``with _ag.own_work():`` in the visible 
         if self._outermost:
             _hide_caller_frames(_getframe(1), False)
             self._namespaces = _snapshot_namespaces()
+            self._allow = _state["allow"]
             _state["hit"] = False
             _block_coursekit(self._patches)
             _block_scipy_stats(self._patches)
@@ -384,7 +385,10 @@ class own_work:  # noqa: N801  (used as ``with _ag.own_work():`` in the visible 
             if _import_blocker in sys.meta_path:
                 sys.meta_path.remove(_import_blocker)
             # Both run (and restore what they find changed) before the verdict.
-            tampered = _restore_namespaces(self._namespaces) | _code_tampered()
+            tampered = _restore_namespaces(self._namespaces) | _internals_tampered()
+            if _state["allow"] != self._allow or _state["student"] != 0:
+                _state["allow"], _state["student"] = self._allow, 0
+                tampered = True
         if tampered:
             _state["hit"] = False
             _raise_feedback(TAMPER_MESSAGE)
@@ -1732,18 +1736,68 @@ def _python_functions():
             if _isinstance(value, type) and _getattr(value, "__module__", None) == __name__:
                 for member in vars(value).values():
                     add(member)
-    return [(f, f.__code__, f.__defaults__, f.__kwdefaults__) for f in seen.values()]
+    return [(f, f.__code__, f.__defaults__, f.__kwdefaults__, _cells(f)) for f in seen.values()]
 
 
-def _code_tampered():
-    """True if a function's code or defaults changed since import (they are put back)."""
+def _cells(f):
+    """A function's closure cells with their contents (the checks' wrappers hold the checks there)."""
+    out = []
+    for cell in f.__closure__ or ():
+        try:
+            out.append((cell, cell.cell_contents))
+        except ValueError:
+            out.append((cell, _MISSING))
+    return _tuple(out)
+
+
+def _own_namespaces():
+    """This module's namespaces (the module's, the private one, the private builtins, its classes)."""
+    module = sys.modules[__name__]
+    dicts = [vars(module), _PRIVATE, _PRIVATE["__builtins__"]]
+    dicts = [(d, dict(d)) for d in dicts]
+    classes = [(c, dict(vars(c))) for c in vars(module).values()
+               if _isinstance(c, type) and _getattr(c, "__module__", None) == __name__]
+    return dicts, classes
+
+
+def _state_tampered():
+    """Outside the student's code the blocking state is at rest; True (and reset) if it is not."""
+    if _state["student"] == 0 and _state["allow"] == 0:
+        return False
+    _state["student"] = _state["allow"] = 0
+    _state["hit"] = False
+    return True
+
+
+def _internals_tampered():
+    """True if this module or a function the checks rely on changed since import (all put back)."""
     changed = False
-    for f, code, defaults, kwdefaults in _CODE_SNAPSHOT:
+    for f, code, defaults, kwdefaults, cells in _CODE_SNAPSHOT:
         if f.__code__ is not code or f.__defaults__ is not defaults or f.__kwdefaults__ is not kwdefaults:
             if _state["student"] and code is not f.__code__ and f.__code__.co_filename == "<reference>":
                 continue  # a reference blocked by own_work (restored when it exits)
             f.__code__, f.__defaults__, f.__kwdefaults__ = code, defaults, kwdefaults
             changed = True
+        for cell, content in cells:
+            try:
+                current = cell.cell_contents
+            except ValueError:
+                current = _MISSING
+            if current is not content and content is not _MISSING:
+                cell.cell_contents = content
+                changed = True
+    dicts, classes = _OWN_SNAPSHOT
+    for d, saved in dicts:
+        for key, value in saved.items():
+            if d.get(key, _MISSING) is not value:
+                d[key] = value
+                changed = True
+    for cls, saved in classes:
+        current = vars(cls)
+        for key, value in saved.items():
+            if current.get(key, _MISSING) is not value:
+                setattr(cls, key, value)
+                changed = True
     return changed
 
 
@@ -1796,3 +1850,10 @@ _PRIVATE = _seal()
 _INTEGRITY_DICTS = [vars(m) for m in _integrity_modules()]
 _CODE_SNAPSHOT = _python_functions()
 _PRIVATE.update(_PRIVATE=_PRIVATE, _INTEGRITY_DICTS=_INTEGRITY_DICTS, _CODE_SNAPSHOT=_CODE_SNAPSHOT)
+_OWN_SNAPSHOT = None
+_PRIVATE["_OWN_SNAPSHOT"] = None
+_OWN_SNAPSHOT = _PRIVATE["_OWN_SNAPSHOT"] = _own_namespaces()
+# Both namespaces hold _OWN_SNAPSHOT now; the snapshot taken just before saw None there.
+for _d, _saved in _OWN_SNAPSHOT[0][:2]:
+    _saved["_OWN_SNAPSHOT"] = _OWN_SNAPSHOT
+del _d, _saved

@@ -279,7 +279,27 @@ def _patch_builtins(ag_module):
     builtins.type = lambda *a: np.ndarray
 
 
-@pytest.mark.parametrize("patch", [_patch_close, _patch_code, _patch_numpy, _patch_builtins])
+def _patch_private_namespace(ag_module):
+    # The checks' globals are a private copy of the module's namespace: reachable, but watched.
+    ag_module.check_mle_cov.__globals__["_close"] = lambda *a, **k: True
+    ag_module.check_mle_cov.__globals__["_fail"] = lambda *a, **k: None
+
+
+def _patch_closure(ag_module):
+    for name in ("check_mle_cov", "check_mle_mean"):
+        for cell in getattr(ag_module, name).__closure__:
+            if callable(cell.cell_contents):
+                cell.cell_contents = lambda *a, **k: None
+
+
+def _patch_own_work(ag_module):
+    ag_module.own_work.__exit__ = lambda *a: False
+    ag_module._state["allow"] = 1
+    _patch_private_namespace(ag_module)
+
+
+@pytest.mark.parametrize("patch", [_patch_close, _patch_code, _patch_numpy, _patch_builtins,
+                                   _patch_private_namespace, _patch_closure, _patch_own_work])
 def test_patching_from_inside_the_graded_function_scores_zero(patch):
     import builtins
     import sys

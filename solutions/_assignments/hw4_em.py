@@ -272,7 +272,7 @@ with _ag.own_work():
 w, m = _ag.plain_array(w, "the weights", shape=(2,)), _ag.plain_array(m, "the means", shape=(2, 1))
 c = _ag.plain_array(c, "the covariances", shape=(2, 1, 1))  # (k, d, d)
 assert _ag.allclose(w, [0.5, 0.5]) and _ag.allclose(m, [[1.0], [12.0]]), "weights N_k / n, weighted means"
-assert _ag.allclose(c[:, 0, 0], [1.0, 4.0]), "covariances divided by N_k"
+assert _ag.allclose(c[:, 0, 0], [1.0, 4.0]), "covariances (k, d, d), divided by N_k"
 """),
     tests("test_m_step_weights_means", 1, hidden(
         "Hidden test (1 point): weights and means from random soft responsibilities, d = 1..3.",

@@ -18,7 +18,16 @@ Hardening (the student's code runs in the same kernel as the checks):
   delegates scores zero.  numpy, ``scipy.special`` and ``scipy.linalg`` stay allowed;
 * a task that uses an earlier one (``em_gmm`` uses ``e_step``) is graded with coursekit's
   reference bound to the earlier function's name in the notebook while it runs, so one wrong early
-  function does not cost the later points.
+  function does not cost the later points;
+* the checks run in a private copy of this module's namespace (and of ``builtins``) sealed at
+  import, so rebinding ``coursekit.autograde._close`` or ``builtins.len`` changes nothing they
+  see; after every call of the student's code, the callables of numpy, scipy.special/linalg,
+  math, builtins and this module, the ``__code__``/defaults/closures of the Python functions the
+  checks rely on, and the blocking state are compared with their snapshot: any change is undone
+  and the check fails with :data:`TAMPER_MESSAGE`;
+* the visible tests use the same conversion and comparisons (:func:`plain_array`,
+  :func:`plain_number`, :func:`allclose`, :func:`array_equal`), so an ndarray subclass that
+  claims to equal anything fails them too.
 """
 
 # The failure helper sits first and alone: IPython shows the frame that raised, and only this one.

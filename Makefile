@@ -9,7 +9,7 @@ export OMP_NUM_THREADS ?= 2
 export MPLBACKEND ?= Agg
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
-.PHONY: venv book book-clean test test-fast lab bench homework check-homework clean
+.PHONY: venv book book-clean test test-fast lab bench homework clean
 
 venv: $(STAMP)
 
@@ -21,8 +21,17 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
+# The execution cache is keyed on each page's own source, not on coursekit: when the library changes,
+# drop the cache (and Sphinx's environment, so pages are re-read) to execute every page with the new code.
+COURSEKIT_SRC := $(shell find coursekit -name '*.py' -o -name '*.csv' 2>/dev/null)
+LIB_STAMP     := _build/.coursekit-sources
+
+$(LIB_STAMP): $(COURSEKIT_SRC)
+	rm -rf _build/.jupyter_cache _build/.doctrees
+	mkdir -p _build && touch $@
+
 ## Build the book into _build/html (executes every page; cached, so rebuilds re-run only changed pages).
-book: $(STAMP)
+book: $(STAMP) $(LIB_STAMP)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . -W --keep-going
 
 book-clean:

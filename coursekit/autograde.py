@@ -1427,6 +1427,13 @@ def _bayes_predict(predict_gaussian_bayes, seed, far=False, skewed=False):
     return got, ref, Xq, classes, priors, log_post
 
 
+def _fail_if_priors_ignored(got, classes, priors, log_post):
+    """Name the misconception when ``got`` is the argmax of the likelihood alone."""
+    no_prior = classes[(log_post - _np.log(priors)).argmax(axis=1)]
+    if _array_equal(got, no_prior.astype(float)):
+        _fail("predict_gaussian_bayes ignores the priors: the posterior is proportional to P(y=c) p(x | y=c)")
+
+
 @_check
 def check_bayes_predict_matches(predict_gaussian_bayes, seeds):
     for seed in seeds:
@@ -1435,9 +1442,7 @@ def check_bayes_predict_matches(predict_gaussian_bayes, seeds):
             continue
         if _array_equal(got, log_post.argmax(axis=1).astype(float)):
             _fail("predict_gaussian_bayes must return class labels (classes[j]), not the indices j")
-        no_prior = classes[(log_post - _np.log(priors)).argmax(axis=1)]
-        if _array_equal(got, no_prior.astype(float)):
-            _fail("predict_gaussian_bayes ignores the priors: the posterior is proportional to P(y=c) p(x | y=c)")
+        _fail_if_priors_ignored(got, classes, priors, log_post)
         _fail("predict_gaussian_bayes does not pick the class with the largest posterior")
 
 
@@ -1446,9 +1451,7 @@ def check_bayes_predict_priors(predict_gaussian_bayes, seeds):
     for seed in seeds:
         got, ref, Xq, classes, priors, log_post = _bayes_predict(predict_gaussian_bayes, seed, skewed=True)
         if not _array_equal(got, ref.astype(float)):
-            no_prior = classes[(log_post - _np.log(priors)).argmax(axis=1)]
-            if _array_equal(got, no_prior.astype(float)):
-                _fail("predict_gaussian_bayes ignores the priors: the posterior is proportional to P(y=c) p(x | y=c)")
+            _fail_if_priors_ignored(got, classes, priors, log_post)
             _fail("predict_gaussian_bayes is wrong when the priors are very unequal")
 
 
@@ -1457,9 +1460,7 @@ def check_bayes_predict_log_space(predict_gaussian_bayes, seeds):
     for seed in seeds:
         got, ref, Xq, classes, priors, log_post = _bayes_predict(predict_gaussian_bayes, seed, far=True)
         if not _array_equal(got, ref.astype(float)):
-            no_prior = classes[(log_post - _np.log(priors)).argmax(axis=1)]
-            if _array_equal(got, no_prior.astype(float)):
-                _fail("predict_gaussian_bayes ignores the priors: the posterior is proportional to P(y=c) p(x | y=c)")
+            _fail_if_priors_ignored(got, classes, priors, log_post)
             _fail("predict_gaussian_bayes is wrong for points far from every class: their densities underflow to "
                   "0; compare log P(y=c) + log p(x | y=c) instead")
 

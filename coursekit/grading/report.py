@@ -48,6 +48,17 @@ def common_messages(rows, top=10):
     return counter.most_common(top)
 
 
+def _save(fig, outdir, name):
+    """Lay out, write ``outdir/name.png`` and free the figure; return the path."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path = os.path.join(outdir, f"{name}.png")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def _plots(rows, summary, messages, outdir):
     import matplotlib
 
@@ -69,10 +80,7 @@ def _plots(rows, summary, messages, outdir):
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     fig.suptitle("Score distribution per task")
-    fig.tight_layout()
-    paths["scores"] = os.path.join(outdir, "scores.png")
-    fig.savefig(paths["scores"], dpi=100)
-    plt.close(fig)
+    paths["scores"] = _save(fig, outdir, "scores")
 
     order = sorted(summary, key=lambda s: s["mean"] / max(s["max_score"], 1e-9))
     fig, ax = plt.subplots(figsize=(7, 0.4 * len(order) + 1.2))
@@ -82,10 +90,7 @@ def _plots(rows, summary, messages, outdir):
     ax.invert_yaxis()
     ax.set_xlabel("mean score / max score")
     ax.set_title("Hardest tasks first")
-    fig.tight_layout()
-    paths["hardest"] = os.path.join(outdir, "hardest.png")
-    fig.savefig(paths["hardest"], dpi=100)
-    plt.close(fig)
+    paths["hardest"] = _save(fig, outdir, "hardest")
 
     totals = collections.defaultdict(float)
     for r in rows:
@@ -95,10 +100,7 @@ def _plots(rows, summary, messages, outdir):
     ax.set_xlabel("total score")
     ax.set_ylabel("students")
     ax.set_title("Total scores")
-    fig.tight_layout()
-    paths["totals"] = os.path.join(outdir, "totals.png")
-    fig.savefig(paths["totals"], dpi=100)
-    plt.close(fig)
+    paths["totals"] = _save(fig, outdir, "totals")
 
     fig, ax = plt.subplots(figsize=(9, 0.45 * max(len(messages), 1) + 1.2))
     labels = [(m[:70] + "…") if len(m) > 70 else m for m, _ in messages]
@@ -106,10 +108,7 @@ def _plots(rows, summary, messages, outdir):
     ax.invert_yaxis()
     ax.set_xlabel("rows")
     ax.set_title("Most common feedback messages")
-    fig.tight_layout()
-    paths["messages"] = os.path.join(outdir, "messages.png")
-    fig.savefig(paths["messages"], dpi=100)
-    plt.close(fig)
+    paths["messages"] = _save(fig, outdir, "messages")
     return paths
 
 

@@ -47,7 +47,7 @@ def widget_pages():
 # -- the JupyterLab server ------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def lab_server(tmp_path_factory, browser):
-    """(base URL, token) of a JupyterLab serving a temporary copy of the book's pages."""
+    """(base URL, token, server log path) of a JupyterLab serving a temporary copy of the book's pages."""
     work = tmp_path_factory.mktemp("lab")
     root = work / "root"
     shutil.copytree(ROOT / "book", root / "book", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
@@ -90,7 +90,7 @@ def lab_server(tmp_path_factory, browser):
             if time.monotonic() > deadline:
                 pytest.fail("JupyterLab did not start within 120 s")
             time.sleep(0.5)
-        yield base, token
+        yield base, token, work / "jupyterlab.log"
     finally:
         try:
             os.killpg(process.pid, signal.SIGTERM)
@@ -287,15 +287,29 @@ def _exercise(page, base, token, docname, screenshot_dir):
     return n_widgets, moved, problems
 
 
+# jupyter_server lists a kernel whose `last_activity` is not set yet when JupyterLab polls
+# GET /api/kernels right as a kernel starts: the server answers 500 (its log shows this TraitError) and
+# the browser logs "Failed to load resource". That race is the server's, not the page's.
+_KERNEL_LIST_RACE = "The 'last_activity' trait of a ServerKernelManager instance expected a datetime, not the NoneType"
+
+
+def _known_server_races(server_log, base):
+    """Console errors to ignore: a 500 on the kernel list, and only when the server log shows that race."""
+    text = server_log.read_text(errors="replace") if server_log.exists() else ""
+    if _KERNEL_LIST_RACE not in text:
+        return ()
+    return (f"status of 500 (Internal Server Error) ({base}/api/kernels?",)
+
+
 @pytest.mark.parametrize("docname", widget_pages())
 def test_widgets_respond_live(docname, lab_server, open_page, widget_screenshots):
-    base, token = lab_server
+    base, token, server_log = lab_server
     page, watch = open_page(viewport={"width": 1400, "height": 1800})
     try:
         n_widgets, moved, problems = _exercise(page, base, token, docname, widget_screenshots)
         assert n_widgets > 0, f"{docname} uses coursekit.widgets but no live widget figure rendered in JupyterLab"
         assert moved > 0, f"{docname}: no control could be moved"
-        problems += watch.problems()
+        problems += watch.problems(ignore_console=_known_server_races(server_log, base))
         assert not problems, f"{docname} ({n_widgets} widgets, {moved} controls moved):\n" + "\n".join(problems)
     finally:
         page.close()
@@ -304,7 +318,7 @@ def test_widgets_respond_live(docname, lab_server, open_page, widget_screenshots
 
 def test_a_control_that_does_not_redraw_is_caught(lab_server, open_page, widget_screenshots):
     """The check above can fail: a widget whose dropdown is ignored by its draw function is reported."""
-    base, token = lab_server
+    base, token, _server_log = lab_server
     page, watch = open_page(viewport={"width": 1400, "height": 1800})
     try:
         n_widgets, moved, problems = _exercise(page, base, token, "fixture/dead_widget", widget_screenshots)

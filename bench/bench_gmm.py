@@ -85,7 +85,8 @@ def fit_coursekit(X, init, precisions, covariance_type, max_iter, threads):
     with threadpool_limits(limits=threads), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         r = fit(X, init[0].shape[0], covariance_type=covariance_type, init=init, max_iter=max_iter, tol=0.0)
-    return r.log_likelihood[:-1], r.n_iter
+    # coursekit's log-likelihood is a sum over the points, scikit-learn's lower_bounds_ a mean
+    return list(np.asarray(r.log_likelihood[:-1]) / len(X)), r.n_iter
 
 
 FITS = {"sklearn": fit_sklearn, "coursekit": fit_coursekit}

@@ -10,9 +10,26 @@ rule), so both started from the same parameters produce the same iterates:
 * the M-step uses ``N_k = sum_i r_ik + 10 * eps`` and adds ``reg_covar`` to the diagonal of
   every covariance (for "spherical": to the variance);
 * one iteration t = 1, 2, ... is: E-step with the current parameters theta_{t-1} (which gives
-  their mean log-likelihood l_{t-1}), then M-step -> theta_t;
-* it stops after iteration t >= 2 when ``|l_{t-1} - l_{t-2}| < tol`` (converged), or after
+  their log-likelihood l_{t-1}), then M-step -> theta_t;
+* it stops after iteration t >= 2 when ``|l_{t-1} - l_{t-2}| / N < tol`` (converged), or after
   ``max_iter`` iterations (not converged: a :class:`coursekit.ConvergenceWarning`).
+
+The log-likelihood is always the sum over the N points, ``l(theta) = sum_n log p(x_n | theta)``
+(the book's convention, also used by BIC and AIC).  Only the stopping tolerance ``tol`` is per
+point: it is compared with the change of ``l / N``, as scikit-learn's ``tol`` is (whose
+``lower_bound_`` and ``score`` are per-point means, i.e. ``l / N``).
+
+What EM guarantees (chapter 7 of the book derives it):
+
+* ``reg_covar = 0``: every M-step maximises the EM lower bound, so ``l`` never decreases, up to
+  floating-point rounding (and the ``10 * eps`` added to N_k);
+* ``reg_covar = eps > 0``: the M-step's covariances ``S_k + eps I`` no longer maximise the bound,
+  and ``l`` *can* decrease (it does on standardised Old Faithful with ``reg_covar`` 1e-3 to 1e-1).
+  One iteration lowers it by at most ``sum_k (N_k / 2) sum_j [log(1 + eps / s_kj) - eps / (s_kj +
+  eps)]`` <= ``sum_k (N_k / 2) sum_j (eps / s_kj)**2 / 2``, with s_kj the eigenvalues of
+  component k's unregularised weighted covariance S_k (its diagonal for "diag", its mean variance
+  for "spherical"); see :func:`reg_covar_gap`.  Each covariance's eigenvalues are at least
+  ``eps``, so l is bounded above by ``-(N D / 2) log(2 pi eps)``.
 
 Implementation: the E-step is computed over blocks of rows, with the M-step's sufficient
 statistics accumulated in the same pass, so memory stays O(block * k * d) beyond the data and
@@ -57,6 +74,7 @@ __all__ = [
     "bic",
     "aic",
     "n_parameters",
+    "reg_covar_gap",
     "GMMResult",
     "EMStep",
 ]
@@ -392,6 +410,58 @@ def m_step(X, resp, covariance_type="full", reg_covar=1e-6):
     return _m_step_exact(X, resp, covariance_type, reg_covar)
 
 
+def reg_covar_gap(X, resp, covariance_type="full", reg_covar=1e-6):
+    """How much a regularised M-step can lower the log-likelihood: the EM bound lost to ``reg_covar``.
+
+    Given the E-step's responsibilities r (computed at the current parameters theta), the exact
+    M-step maximises the EM lower bound ``L(r, .)``, whose value at theta equals l(theta); the
+    regularised M-step (covariances ``S_k + eps I``, ``eps = reg_covar``) reaches
+    ``L(r, theta*) - gap`` instead, with ``theta*`` the exact maximiser and::
+
+        gap = sum_k (N_k / 2) sum_j [ log(1 + eps / s_kj) - eps / (s_kj + eps) ]
+            <= sum_k (N_k / 2) sum_j (eps / s_kj)**2 / 2,
+
+    where ``N_k = sum_n r_nk`` and s_kj are the eigenvalues of the unregularised weighted
+    covariance S_k ("full"), its diagonal ("diag") or D copies of its mean variance
+    ("spherical").  Hence one EM iteration gives ``l(theta_new) >= l(theta) - gap`` (when theta
+    has the structure of ``covariance_type``): with ``reg_covar = 0`` the gap is 0 and the
+    log-likelihood never decreases; with ``reg_covar > 0`` it can decrease, by at most ``gap``.
+
+    Parameters
+    ----------
+    X : array-like, shape (N, D) or (N,)
+    resp : array-like, shape (N, K)
+        Responsibilities of the current parameters (:func:`responsibilities`, ``EMStep.resp``).
+    covariance_type : {"full", "diag", "spherical"}
+    reg_covar : float
+        Non-negative, as in :func:`m_step`.
+
+    Returns
+    -------
+    float
+        The gap, >= 0; ``inf`` when ``reg_covar > 0`` and some S_k is singular (a component on
+        too few points: without the regulariser the bound is unbounded).
+    """
+    X = check_X(X)
+    resp = _check_resp(resp, X.shape[0])
+    covariance_type = check_covariance_type(covariance_type)
+    eps = check_positive_float(reg_covar, "reg_covar", allow_zero=True)
+    if eps == 0.0:
+        return 0.0
+    _, _, S = _m_step_exact(X, resp, covariance_type, 0.0)
+    if covariance_type == "full":
+        s = np.linalg.eigvalsh(S)
+    else:
+        s = np.diagonal(S, axis1=1, axis2=2)
+    n_k = resp.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = eps / np.maximum(s, 0.0)
+        # log1p(x) - x / (1 + x); x = inf (a singular S_k) gives inf rather than NaN.
+        per_axis = np.where(np.isinf(ratio), np.inf, np.log1p(ratio) - ratio / (1.0 + ratio))
+    per_axis = np.where(n_k[:, None] > 0, per_axis, 0.0)  # an empty component costs nothing
+    return float(np.sum(0.5 * n_k * per_axis.sum(axis=1)))
+
+
 class EMStep(NamedTuple):
     """One EM iteration (see :func:`em_step`)."""
 
@@ -402,7 +472,8 @@ class EMStep(NamedTuple):
     covariances: np.ndarray
     """(k, d, d) new covariances."""
     log_likelihood: float
-    """Mean per-point log-likelihood of the parameters passed *in* (computed by the E-step)."""
+    """Log-likelihood ``sum_n log p(x_n)`` (a sum over the N points) of the parameters passed *in*
+    (computed by the E-step)."""
     resp: np.ndarray
     """(n, k) responsibilities of the parameters passed in (the E-step)."""
 
@@ -419,8 +490,10 @@ def em_step(X, weights, means, covariances, covariance_type="full", reg_covar=1e
             curve.append(step.log_likelihood)   # l(params) before this step's M-step
             params = step.weights, step.means, step.covariances
 
-    The log-likelihood of the returned parameters is at least ``log_likelihood`` (EM never
-    decreases it); it is what the next call reports.
+    The next call reports the log-likelihood of the returned parameters.  With ``reg_covar=0``
+    it is at least ``log_likelihood`` (up to rounding; for "diag"/"spherical" when the
+    parameters passed in have that structure).  With ``reg_covar > 0`` it can be lower, by at
+    most :func:`reg_covar_gap` ``(X, step.resp, covariance_type, reg_covar)``.
 
     Parameters
     ----------
@@ -443,7 +516,7 @@ def em_step(X, weights, means, covariances, covariance_type="full", reg_covar=1e
     reg_covar = check_positive_float(reg_covar, "reg_covar", allow_zero=True)
     total, stats, resp = _e_pass(X, _model(*params, "full"), m_type=covariance_type, store_resp=True)
     new = _m_from_stats(stats, covariance_type, reg_covar)
-    return EMStep(*new, total / X.shape[0], resp)
+    return EMStep(*new, float(total), resp)
 
 
 # --------------------------------------------------------------------------- public: fit
@@ -460,13 +533,16 @@ class GMMResult:
     covariances: np.ndarray
     """(k, d, d) covariances, full matrices for every covariance type."""
     log_likelihood: list = field(default_factory=list)
-    """Mean per-point log-likelihood after 0, 1, ..., n_iter iterations (n_iter + 1 values):
-    ``log_likelihood[0]`` is the initial parameters', ``log_likelihood[-1]`` the returned
-    parameters'.  Never decreases.  ``log_likelihood[:-1]`` is scikit-learn's ``lower_bounds_``."""
+    """Log-likelihood ``sum_n log p(x_n)`` (a sum over the N points) after 0, 1, ..., n_iter
+    iterations (n_iter + 1 values): ``log_likelihood[0]`` is the initial parameters',
+    ``log_likelihood[-1]`` the returned parameters'.  Never decreases when ``reg_covar = 0`` (up
+    to rounding); with ``reg_covar > 0`` it can (see the module docstring).  Divided by N,
+    ``log_likelihood[:-1]`` is scikit-learn's ``lower_bounds_``."""
     n_iter: int = 0
     """Number of EM iterations (M-steps) performed."""
     converged: bool = False
-    """Whether the change in mean log-likelihood fell below ``tol`` within ``max_iter``."""
+    """Whether the change in log-likelihood per point, ``|l_t - l_{t-1}| / N``, fell below ``tol``
+    within ``max_iter``."""
     labels: np.ndarray = None
     """(n,) most responsible component of each point."""
     resp: np.ndarray = None
@@ -544,10 +620,13 @@ def fit(X, k, covariance_type="full", init="kmeans", max_iter=100, tol=1e-3, reg
     max_iter : int
         Maximum number of EM iterations (>= 0; 0 returns the initial parameters).
     tol : float
-        Stop when the mean per-point log-likelihood changes by less than ``tol``.
+        Per-point tolerance: stop when the log-likelihood changes by less than ``tol * N``
+        between iterations, i.e. its mean per point by less than ``tol`` (scikit-learn's rule).
     reg_covar : float
         Non-negative, added to the diagonal of every covariance in each M-step; keeps a
-        component that collapses onto a single point from becoming singular.
+        component that collapses onto a single point from becoming singular.  With
+        ``reg_covar > 0`` the log-likelihood is no longer guaranteed to increase at every
+        iteration (see the module docstring).
     rng : numpy.random.Generator, int or None
         Randomness of the initialisation.
 
@@ -555,7 +634,7 @@ def fit(X, k, covariance_type="full", init="kmeans", max_iter=100, tol=1e-3, reg
     -------
     GMMResult
         ``weights (k,)``, ``means (k, d)``, ``covariances (k, d, d)``, ``log_likelihood``
-        (list of n_iter + 1 values, see :class:`GMMResult`), ``n_iter``, ``converged``,
+        (list of n_iter + 1 sums over the points, see :class:`GMMResult`), ``n_iter``, ``converged``,
         ``labels (n,)``, ``resp (n, k)``, ``covariance_type``, ``reg_covar``.
 
     Warns
@@ -585,19 +664,19 @@ def fit(X, k, covariance_type="full", init="kmeans", max_iter=100, tol=1e-3, reg
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         total, stats, _ = _e_pass(X, model, m_type=covariance_type)
-        history.append(total / n)
+        history.append(total)
         weights, means, covariances = _m_from_stats(stats, covariance_type, reg_covar)
         model = _model(weights, means, covariances, covariance_type)
-        if n_iter >= 2 and abs(history[-1] - history[-2]) < tol:
+        if n_iter >= 2 and abs(history[-1] - history[-2]) / n < tol:
             converged = True
             break
     total, _, resp = _e_pass(X, model, store_resp=True)
-    history.append(total / n)
+    history.append(total)
     if not converged and max_iter > 0:
+        change = (history[-2] - history[-3]) / n if len(history) > 2 else float("nan")
         warnings.warn(
-            f"EM did not converge in max_iter = {max_iter} iterations (last change in mean "
-            f"log-likelihood {history[-2] - history[-3] if len(history) > 2 else float('nan'):.3g} "
-            f">= tol = {tol:g}); increase max_iter or tol",
+            f"EM did not converge in max_iter = {max_iter} iterations (last change in log-likelihood "
+            f"per point {change:.3g} >= tol = {tol:g}); increase max_iter or tol",
             ConvergenceWarning,
             stacklevel=2,
         )
@@ -645,7 +724,10 @@ def _result_score(X, result):
 
 
 def bic(X, result):
-    """Bayesian information criterion ``-2 log L + p log n`` of a fitted mixture on X (lower is better).
+    """Bayesian information criterion ``-2 l + p log N`` of a fitted mixture on X (lower is better).
+
+    ``l = sum_n log p(x_n)`` is the log-likelihood (a sum over the N rows of X) and ``p`` is
+    :func:`n_parameters`; the same value as scikit-learn's ``GaussianMixture.bic``.
 
     Parameters
     ----------
@@ -661,7 +743,9 @@ def bic(X, result):
 
 
 def aic(X, result):
-    """Akaike information criterion ``-2 log L + 2 p`` of a fitted mixture on X (lower is better).
+    """Akaike information criterion ``-2 l + 2 p`` of a fitted mixture on X (lower is better).
+
+    ``l = sum_n log p(x_n)`` (a sum over the rows of X), ``p`` = :func:`n_parameters`.
 
     Returns
     -------

@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 from scipy.special import logsumexp
@@ -193,11 +193,13 @@ def test_em_iterates_equal_sklearn(covariance_type, d):
             res = mixture.fit(X, k, covariance_type=covariance_type, init=init, max_iter=m, tol=0.0)
         assert res.n_iter == m == gm.n_iter_
         assert len(res.log_likelihood) == m + 1
-        assert rel_err(res.log_likelihood[:-1], gm.lower_bounds_) < 1e-8
+        # coursekit's log-likelihood is the sum over the N points; scikit-learn's lower_bounds_
+        # and score() are means per point.
+        assert rel_err(res.log_likelihood[:-1], len(X) * np.array(gm.lower_bounds_)) < 1e-8
         assert rel_err(res.weights, gm.weights_) < 1e-8
         assert rel_err(res.means, gm.means_) < 1e-8
         assert rel_err(res.covariances, sklearn_full_covariances(gm)) < 1e-8
-        assert res.log_likelihood[-1] == pytest.approx(gm.score(X), rel=1e-8)
+        assert res.log_likelihood[-1] == pytest.approx(len(X) * gm.score(X), rel=1e-8)
         np.testing.assert_allclose(res.resp, gm.predict_proba(X), atol=1e-8)
 
 
@@ -208,8 +210,8 @@ def test_convergence_stopping_rule_matches_sklearn(covariance_type):
     gm = run_sklearn(X, 3, covariance_type, precisions, init, max_iter=200, tol=1e-4)
     res = mixture.fit(X, 3, covariance_type=covariance_type, init=init, max_iter=200, tol=1e-4)
     assert gm.converged_ and res.converged
-    assert res.n_iter == gm.n_iter_
-    assert rel_err(res.log_likelihood[:-1], gm.lower_bounds_) < 1e-8
+    assert res.n_iter == gm.n_iter_  # tol is per point in both
+    assert rel_err(res.log_likelihood[:-1], len(X) * np.array(gm.lower_bounds_)) < 1e-8
     assert rel_err(res.means, gm.means_) < 1e-8
     np.testing.assert_array_equal(res.labels, gm.predict(X))
 
@@ -221,7 +223,7 @@ def test_em_matches_sklearn_in_64_dimensions():
     gm = run_sklearn(X, 2, "full", precisions, init, max_iter=4)
     with pytest.warns(ConvergenceWarning):
         res = mixture.fit(X, 2, init=init, max_iter=4, tol=0.0)
-    assert rel_err(res.log_likelihood[:-1], gm.lower_bounds_) < 1e-8
+    assert rel_err(res.log_likelihood[:-1], len(X) * np.array(gm.lower_bounds_)) < 1e-8
     assert rel_err(res.covariances, gm.covariances_) < 1e-8
 
 
@@ -231,7 +233,7 @@ def test_em_step_is_one_sklearn_iteration(covariance_type):
     init, precisions = start_params(X, 3, covariance_type, seed=9)
     gm = run_sklearn(X, 3, covariance_type, precisions, init, max_iter=1)
     step = mixture.em_step(X, *init, covariance_type=covariance_type)
-    assert step.log_likelihood == pytest.approx(gm.lower_bounds_[0], rel=1e-10)
+    assert step.log_likelihood == pytest.approx(len(X) * gm.lower_bounds_[0], rel=1e-10)
     assert rel_err(step.means, gm.means_) < 1e-9
     assert rel_err(step.covariances, sklearn_full_covariances(gm)) < 1e-9
     # the E-step's responsibilities are those of the parameters passed in
@@ -264,23 +266,127 @@ def test_fit_history_equals_repeated_em_steps():
     covariance_type=st.sampled_from(COV_TYPES),
 )
 def test_em_log_likelihood_never_decreases_and_covariances_spd(seed, k, d, covariance_type):
+    # The guarantee holds without the regulariser (reg_covar = 0): each M-step maximises the
+    # EM lower bound.  With reg_covar > 0 it does not (test_reg_covar_can_lower_the_log_likelihood).
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(60, d)) * rng.uniform(0.5, 3.0) + rng.integers(0, 3, size=(60, 1)) * 3.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        res = mixture.fit(X, k, covariance_type=covariance_type, init="random", max_iter=30, tol=1e-8, rng=seed)
+        try:
+            res = mixture.fit(X, k, covariance_type=covariance_type, init="random", max_iter=30, tol=1e-8,
+                              reg_covar=0.0, rng=seed)
+        except ValueError as err:  # a component collapsed (about 1 draw in 100): no regulariser to stop it
+            assert "reg_covar" in str(err)
+            assume(False)
     ll = np.array(res.log_likelihood)
     assert np.all(np.isfinite(ll))
-    assert np.all(np.diff(ll) >= -1e-10 * np.abs(ll[1:])), np.diff(ll)
-    # the final value is the returned parameters' log-likelihood, computed independently here
+    assert np.all(np.diff(ll) >= -1e-12 * np.abs(ll[1:])), np.diff(ll)
+    # the final value is the returned parameters' log-likelihood (a sum), computed independently
     wlp = scipy_weighted_log_probs(X, res.weights, res.means, res.covariances)
-    assert ll[-1] == pytest.approx(logsumexp(wlp, axis=1).mean(), rel=1e-9)
+    assert ll[-1] == pytest.approx(logsumexp(wlp, axis=1).sum(), rel=1e-9)
     for c in res.covariances:
         np.testing.assert_array_equal(c, c.T)
         assert np.all(np.linalg.eigvalsh(c) > 0)
     np.testing.assert_allclose(res.weights.sum(), 1.0)
     np.testing.assert_allclose(res.resp.sum(axis=1), 1.0)
     np.testing.assert_array_equal(res.labels, np.argmax(res.resp, axis=1))
+
+
+# --------------------------------------------------------------------------- EM's guarantee and reg_covar
+
+
+def standardised_old_faithful():
+    from coursekit import datasets
+
+    X = datasets.old_faithful().data
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+def bound(X, resp, weights, means, covs):
+    """The EM lower bound L(q, theta) = sum_nk q_nk log(pi_k N(x_n | mu_k, Sigma_k) / q_nk), via scipy."""
+    wlp = scipy_weighted_log_probs(X, weights, means, covs)
+    q = np.clip(resp, 1e-300, None)
+    return float(np.sum(resp * (wlp - np.log(q))))
+
+
+@pytest.mark.parametrize("covariance_type", COV_TYPES)
+@pytest.mark.parametrize("reg_covar", [1e-3, 1e-1, 2.0])
+def test_reg_covar_gap_is_the_bound_lost_by_the_regularised_m_step(covariance_type, reg_covar):
+    X = three_clusters(n=300, d=3, seed=2)
+    init, _ = start_params(X, 3, covariance_type, seed=5)
+    resp = mixture.responsibilities(X, *init)
+    exact = mixture.m_step(X, resp, covariance_type=covariance_type, reg_covar=0.0)
+    regularised = mixture.m_step(X, resp, covariance_type=covariance_type, reg_covar=reg_covar)
+    lost = bound(X, resp, *exact) - bound(X, resp, *regularised)
+    gap = mixture.reg_covar_gap(X, resp, covariance_type, reg_covar)
+    assert gap > 0
+    assert gap == pytest.approx(lost, rel=1e-7)
+    # the closed form's upper bound sum_k N_k / 2 sum_j (eps / s_kj)^2 / 2
+    s = np.array([np.linalg.eigvalsh(c) for c in exact[2]])
+    assert gap <= np.sum(resp.sum(axis=0)[:, None] / 2 * (reg_covar / s) ** 2 / 2) * (1 + 1e-12)
+    # Jensen: the bound touches the log-likelihood at the parameters that gave the responsibilities
+    assert bound(X, resp, *init) == pytest.approx(mixture.log_likelihood(X, *init), rel=1e-10)
+    assert mixture.reg_covar_gap(X, resp, covariance_type, 0.0) == 0.0
+
+
+def test_reg_covar_gap_is_infinite_for_a_singular_component():
+    X = np.vstack([np.random.default_rng(0).normal(size=(50, 2)), [[9.0, 9.0]]])
+    resp = np.zeros((51, 2))
+    resp[:50, 0] = resp[50, 1] = 1.0
+    assert mixture.reg_covar_gap(X, resp, "full", 1e-6) == np.inf
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    k=st.integers(1, 4),
+    d=st.integers(1, 3),
+    covariance_type=st.sampled_from(COV_TYPES),
+    reg_covar=st.sampled_from([1e-3, 1e-2, 1e-1, 1.0]),
+)
+def test_regularised_em_drops_at_most_the_gap(seed, k, d, covariance_type, reg_covar):
+    # With reg_covar > 0: l(theta_t) >= l(theta_{t-1}) - reg_covar_gap(resp of theta_{t-1}).
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(60, d)) * rng.uniform(0.5, 3.0) + rng.integers(0, 3, size=(60, 1)) * 3.0
+    params = mixture.fit(X, k, covariance_type=covariance_type, init="random", max_iter=0,
+                         reg_covar=reg_covar, rng=seed)
+    params = params.weights, params.means, params.covariances
+    previous = None
+    for _ in range(20):
+        step = mixture.em_step(X, *params, covariance_type=covariance_type, reg_covar=reg_covar)
+        ll = logsumexp(scipy_weighted_log_probs(X, *params), axis=1).sum()
+        assert step.log_likelihood == pytest.approx(ll, rel=1e-10)
+        if previous is not None:
+            assert ll >= previous[0] - previous[1] - 1e-9 * abs(ll)
+        previous = ll, mixture.reg_covar_gap(X, step.resp, covariance_type, reg_covar)
+        params = step.weights, step.means, step.covariances
+
+
+@pytest.mark.parametrize("covariance_type, reg_covar", [
+    ("full", 1e-2), ("full", 1e-1), ("diag", 1e-3), ("diag", 1e-1), ("spherical", 1e-3), ("spherical", 1e-1),
+])
+def test_reg_covar_can_lower_the_log_likelihood(covariance_type, reg_covar):
+    # Standardised Old Faithful, K = 3: with the regulariser the log-likelihood falls at some
+    # iteration (by far more than rounding), each fall within reg_covar_gap; from the same start
+    # without it, it never falls.
+    X = standardised_old_faithful()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = mixture.fit(X, 3, covariance_type=covariance_type, reg_covar=reg_covar, rng=0, max_iter=300, tol=0.0)
+        plain = mixture.fit(X, 3, covariance_type=covariance_type, reg_covar=0.0, rng=0, max_iter=300, tol=0.0)
+    assert np.diff(res.log_likelihood).min() < -1e-7
+    assert np.diff(plain.log_likelihood).min() >= -1e-12 * abs(plain.log_likelihood[-1])
+    init = mixture.fit(X, 3, covariance_type=covariance_type, reg_covar=reg_covar, rng=0, max_iter=0)
+    params = init.weights, init.means, init.covariances
+    lls, gaps = [], []
+    for _ in range(60):
+        step = mixture.em_step(X, *params, covariance_type=covariance_type, reg_covar=reg_covar)
+        lls.append(step.log_likelihood)
+        gaps.append(mixture.reg_covar_gap(X, step.resp, covariance_type, reg_covar))
+        params = step.weights, step.means, step.covariances
+    np.testing.assert_allclose(lls, res.log_likelihood[:60], rtol=1e-10)
+    drops = -np.diff(lls)
+    assert np.all(drops <= np.array(gaps[:-1]) + 1e-9)
 
 
 @settings(max_examples=15, deadline=None)
@@ -351,11 +457,11 @@ def test_kmeans_init_recovers_separated_clusters():
     rng = np.random.default_rng(1)
     true = np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]])
     X = np.vstack([c + rng.normal(size=(150, 2)) for c in true])
-    res = mixture.fit(X, 3, init="kmeans", rng=0)
+    res = mixture.fit(X, 3, init="kmeans", rng=0, reg_covar=0.0)
     assert res.converged
     found = res.means[np.argsort(res.means[:, 0] + 2 * res.means[:, 1])]
     np.testing.assert_allclose(found, true, atol=0.3)
-    assert np.all(np.diff(res.log_likelihood) >= -1e-12)
+    assert np.all(np.diff(res.log_likelihood) >= -1e-12 * np.abs(res.log_likelihood[-1]))
 
 
 def test_non_convergence_warns_and_reports():
@@ -505,6 +611,9 @@ P_OK = ([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], np.stack([np.eye(2)] * 2))
         (lambda: mixture.n_parameters(0, 2), ValueError, "k"),
         (lambda: mixture.n_parameters(2, 2, "tied"), ValueError, "covariance_type"),
         (lambda: mixture.bic(X_OK, P_OK), TypeError, "result"),
+        (lambda: mixture.reg_covar_gap(X_OK, np.ones((60, 2))), ValueError, "resp"),
+        (lambda: mixture.reg_covar_gap(X_OK, np.full((60, 2), 0.5), "tied"), ValueError, "covariance_type"),
+        (lambda: mixture.reg_covar_gap(X_OK, np.full((60, 2), 0.5), reg_covar=-1.0), ValueError, "reg_covar"),
     ],
 )
 def test_bad_input_names_the_argument(call, err, match):

@@ -117,7 +117,7 @@ def test_decision_grid_and_regions():
 def test_plot_loglik_and_information_criteria():
     ax = _ax()
     line = plotting.plot_loglik_curve(ax, [-3.0, -2.5, -2.4], current=1)
-    np.testing.assert_allclose(line.get_xdata(), [1, 2, 3])
+    np.testing.assert_allclose(line.get_xdata(), [0, 1, 2])  # after 0, 1, 2 iterations
     assert ax.get_lines()[-1].get_ydata()[0] == -2.5
     ax = _ax()
     plotting.plot_information_criteria(ax, [1, 2, 3], [10.0, 5.0, 7.0], [9.0, 4.0, 3.0])

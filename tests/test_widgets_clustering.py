@@ -171,12 +171,12 @@ def test_em_widget_step_moves_ellipses_and_tracks_loglik(faithful_like):
     ax, ax_ll = w.fig.axes
     ell1 = [line.get_xydata() for line in ax.get_lines()]
     assert not all(np.allclose(a, b) for a, b in zip(ell0, ell1))
-    # The marked log-likelihood is the mean log of the mixture density (scipy) at this state.
+    # The marked log-likelihood is the sum of the log mixture density (scipy) at this state.
     s = w.states[1]
     dens = sum(p * stats.multivariate_normal(m, c).pdf(faithful_like)
                for p, m, c in zip(s["weights"], s["means"], s["covariances"]))
     marker = ax_ll.get_lines()[-1].get_ydata()[0]
-    assert marker == pytest.approx(np.mean(np.log(dens)), rel=1e-9)
+    assert marker == pytest.approx(np.sum(np.log(dens)), rel=1e-9)
     lls = [st["log_likelihood"] for st in w.states]
     assert np.all(np.diff(lls) >= -1e-10)
     assert len(w.states) > 3

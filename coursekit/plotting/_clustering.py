@@ -319,10 +319,14 @@ def plot_posterior_map(ax, grid, class_index, cmap="viridis"):
     return image
 
 
-def plot_loglik_curve(ax, values, current=None, ylabel="mean log-likelihood per point"):
-    """The log-likelihood after each EM iteration; marks iteration ``current`` (0-based)."""
+def plot_loglik_curve(ax, values, current=None, ylabel=r"log-likelihood $\ell(\theta)$"):
+    """The log-likelihood (sum over the points) after 0, 1, 2, ... EM iterations; marks ``current``.
+
+    ``values`` is laid out as :attr:`coursekit.mixture.GMMResult.log_likelihood`: ``values[t]``
+    is the log-likelihood after t iterations (t = 0: the starting parameters).
+    """
     values = np.asarray(values, dtype=float)
-    iterations = np.arange(1, len(values) + 1)
+    iterations = np.arange(len(values))
     (line,) = ax.plot(iterations, values, "o-", color="0.3", ms=3)
     if current is not None:
         ax.plot(iterations[current], values[current], "o", color="#d62728", ms=9, zorder=5)

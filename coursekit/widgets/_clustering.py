@@ -376,14 +376,15 @@ def em_history(X, weights, means, covariances, max_iter=60, covariance_type="ful
     """Run EM from the given parameters and keep every state (for the EM widget and figures).
 
     Each iteration is one call of the library's :func:`coursekit.mixture.em_step` (E-step,
-    then M-step).  Stops after ``max_iter`` M-steps or when the mean log-likelihood per point
-    rises by less than ``tol``.
+    then M-step).  Stops after ``max_iter`` M-steps or when the log-likelihood rises by less
+    than ``tol`` per point (by less than ``tol * N`` in all).
 
     Returns
     -------
     list of dict
         State t holds ``weights``, ``means``, ``covariances`` after t M-steps (t = 0 is the
-        start), their responsibilities ``resp`` and mean per-point ``log_likelihood``.
+        start), their responsibilities ``resp`` and ``log_likelihood``, the sum over the N points
+        of ``log p(x_n)``.
     """
     from .. import mixture
 
@@ -394,7 +395,7 @@ def em_history(X, weights, means, covariances, max_iter=60, covariance_type="ful
         step = mixture.em_step(X, *params, covariance_type=covariance_type, reg_covar=reg_covar)
         states.append({"weights": params[0], "means": params[1], "covariances": params[2],
                        "resp": step.resp, "log_likelihood": float(step.log_likelihood)})
-        if len(states) > 1 and states[-1]["log_likelihood"] - states[-2]["log_likelihood"] < tol:
+        if len(states) > 1 and states[-1]["log_likelihood"] - states[-2]["log_likelihood"] < tol * len(X):
             break
         params = (step.weights, step.means, step.covariances)
     return states
@@ -421,8 +422,8 @@ def em_widget(X=None, start=None, max_iter=60, covariance_type="full"):
 
     The whole run is computed once (:func:`em_history`).  Controls: the ``iteration`` slider
     and a ``step`` button.  Left: the points, coloured by their responsibilities (a blend of
-    the component colours), and each component's 1- and 2-std ellipses.  Right: the mean
-    log-likelihood per point after every iteration, the current one marked; it never decreases.
+    the component colours), and each component's 1- and 2-std ellipses.  Right: the
+    log-likelihood (sum over the points) after every iteration, the current one marked.
     """
     from .. import gaussian
 
@@ -458,7 +459,7 @@ def em_widget(X=None, start=None, max_iter=60, covariance_type="full"):
         (done,) = ax_ll.plot([], [], "o-", color="0.3", ms=3)
         (marker,) = ax_ll.plot([], [], "o", color="#d62728", ms=9)
         ax_ll.set_xlabel("iteration")
-        ax_ll.set_ylabel("mean log-likelihood per point")
+        ax_ll.set_ylabel(r"log-likelihood $\ell(\theta)$")
         _lean(ax, ax_ll)
         return dict(ax=ax, ax_ll=ax_ll, points=points, ellipses=ellipses, done=done, marker=marker)
 
@@ -472,7 +473,7 @@ def em_widget(X=None, start=None, max_iter=60, covariance_type="full"):
                           fontsize="medium")
         a["done"].set_data(steps[:iteration + 1], lls[:iteration + 1])
         a["marker"].set_data([iteration], [lls[iteration]])
-        a["ax_ll"].set_title(f"{lls[iteration]:.4f}", fontsize="medium")
+        a["ax_ll"].set_title(f"{lls[iteration]:.2f}", fontsize="medium")
 
     w = _LiveFigure({"iteration": iteration}, build, update, figsize=(9.0, 4.0),
                     title="EM on Old Faithful, step by step",

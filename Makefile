@@ -6,7 +6,6 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # Pin BLAS/OpenMP threads so timings and results are reproducible on shared machines.
 export OMP_NUM_THREADS ?= 2
-export MPLBACKEND ?= Agg
 export PYDEVD_DISABLE_FILE_VALIDATION = 1
 
 .PHONY: venv book book-clean test test-fast lab bench homework clean
@@ -31,8 +30,13 @@ $(LIB_STAMP): $(COURSEKIT_SRC)
 	mkdir -p _build && touch $@
 
 ## Build the book into _build/html (executes every page; cached, so rebuilds re-run only changed pages).
+# No MPLBACKEND here: the kernels that execute the pages inherit this environment, and with a non-inline
+# backend every plt.show() cell outputs nothing (_ext/coursekit_site.py also drops one set by the caller).
+# BOOK_DIR builds another book with this same recipe (the tests' throwaway books), from inside it: the
+# execution cache path in _config.yml is relative to the working directory.
+BOOK_DIR ?= .
 book: $(STAMP) $(LIB_STAMP)
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter-book build . -W --keep-going
+	cd $(BOOK_DIR) && PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/jupyter-book build . -W --keep-going
 
 book-clean:
 	rm -rf _build

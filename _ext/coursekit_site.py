@@ -1,6 +1,6 @@
 """Local Sphinx extension for the course book (registered in ``_config.yml``).
 
-Three small fixes to the stock Jupyter Book 1.x site, each covered by ``tests/browser``:
+Small fixes to the stock Jupyter Book 1.x site, each covered by ``tests/browser``:
 
 * sphinx-thebe registers its inline configuration script twice, so every page logs
   "Identifier 'THEBE_JS_URL' has already been declared"; keep only the first copy.
@@ -12,18 +12,25 @@ Three small fixes to the stock Jupyter Book 1.x site, each covered by ``tests/br
   ``<Figure size ...>``) need ``mystnb: image: alt:`` in the cell's metadata; the browser tests
   fail on any image whose alt text is missing or just a file name.
 * ``coursekit-site.css`` styles that note and fixes colours the theme gets wrong in dark mode.
+* the kernels that execute the pages inherit this process's environment: a non-inline ``MPLBACKEND``
+  (``Agg`` is common on headless machines) would make every ``plt.show()`` cell output nothing, so
+  it is removed before any page runs (the kernel then uses matplotlib's inline backend).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from docutils import nodes
+from sphinx.util import logging
 
 STATIC = Path(__file__).parent / "static"
 
 __all__ = ["setup"]
+
+logger = logging.getLogger(__name__)
 
 
 def _dedupe_scripts(context):
@@ -123,7 +130,15 @@ def _source_digest():
     return digest.hexdigest()[:16]
 
 
+def _inline_backend_for_kernels():
+    backend = os.environ.get("MPLBACKEND", "")
+    if backend and "inline" not in backend:
+        del os.environ["MPLBACKEND"]
+        logger.info(f"coursekit_site: MPLBACKEND={backend} removed: it would hide every figure of the book")
+
+
 def setup(app):
+    _inline_backend_for_kernels()
     # A config value that changes with this file: Sphinx then re-renders every page (a cached build
     # would otherwise keep pages written by an older version of the note).
     app.add_config_value("coursekit_site_digest", _source_digest(), "html")

@@ -43,24 +43,26 @@ def free_port():
 
 
 def book_env():
-    """The environment ``make book`` uses: the venv's bin first on PATH, a headless backend."""
+    """The environment of ``make lab``'s recipe: the Makefile's exports, the venv's bin first on PATH."""
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("MPLBACKEND", "Agg")
     env.setdefault("OMP_NUM_THREADS", "2")
     env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     return env
 
 
-def jupyter_book_build(path, timeout=1800):
-    """Run ``jupyter-book build <path> -W --keep-going`` (the ``make book`` command)."""
-    exe = shutil.which("jupyter-book", path=book_env()["PATH"])
-    if exe is None:
-        pytest.fail("the jupyter-book script is not installed in the venv (see requirements.txt)")
-    return subprocess.run(
-        [exe, "build", str(path), "-W", "--keep-going"],
-        cwd=path, env=book_env(), capture_output=True, text=True, timeout=timeout,
-    )
+def make_book(book_dir=None, timeout=1800, env=None):
+    """Run ``make book`` (the README's command) in the repository, in the caller's environment.
+
+    ``book_dir`` builds another book (a throwaway one in a test) with the same recipe
+    (``make book BOOK_DIR=...``); ``env`` replaces the environment (default: this process's).
+    """
+    if shutil.which("make") is None:
+        pytest.fail("`make` is not on PATH: the book is built with `make book` (README)")
+    command = ["make", "--no-print-directory", "-C", str(ROOT), "book"]
+    if book_dir is not None:
+        command.append(f"BOOK_DIR={Path(book_dir).resolve()}")
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def toc_pages(root=ROOT):
@@ -93,6 +95,39 @@ def page_source(docname, root=ROOT):
     raise FileNotFoundError(f"no source for toc entry {docname!r}")
 
 
+
+
+TINY_PAGE_HEADER = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+
+# A throwaway page
+
+"""
+
+
+def tiny_book(root, body, config_edit=None):
+    """A one-page book at ``root`` (its page: a title, then the MyST text ``body``), with the
+    repository's ``_config.yml`` (changed by ``config_edit(config)`` if given) and ``_ext/``."""
+    import yaml
+
+    root = Path(root)
+    (root / "book").mkdir(parents=True)
+    shutil.copytree(ROOT / "_ext", root / "_ext")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    if config_edit:
+        config_edit(config)
+    (root / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    (root / "_toc.yml").write_text("format: jb-book\nroot: book/page\n")
+    (root / "book" / "page.md").write_text(TINY_PAGE_HEADER + body)
+    return root
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

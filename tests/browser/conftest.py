@@ -1,6 +1,6 @@
 """Fixtures for the book's build, static-site and live-widget tests (issues 4 and 7).
 
-* ``built_site``: builds the book once per session exactly like ``make book`` into ``_build/html``.
+* ``built_site``: runs ``make book`` once per session and returns ``_build/html``.
 * ``site_server``: serves ``_build/html`` from a local HTTP server on a free loopback port.
 * ``browser``: Debian's headless Chromium driven by Playwright (never Playwright's own download).
 * ``open_page``: a new page that records console errors, page errors and every request that tries to
@@ -12,14 +12,13 @@ here is turned into a failure, because CI installs Chromium and must run them.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from _browser_support import (
-    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LOOPBACK_HOSTS, ROOT, in_ci, jupyter_book_build, serve_directory,
+    ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LOOPBACK_HOSTS, ROOT, in_ci, make_book, serve_directory,
 )
 
 
@@ -39,18 +38,15 @@ def pytest_runtest_makereport(item, call):
 # -- the built book --------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def built_site():
-    """Build the book once per session like ``make book``; return the ``_build/html`` path.
+    """Run ``make book`` (the README's command, in this process's environment); return ``_build/html``.
 
-    ``COURSEKIT_BUILT_SITE=/path/to/html`` (a developer's shortcut, ignored under CI=true) reuses a
-    site built elsewhere instead of building.
+    There is no separate build for the tests: what they check is what ``make book`` leaves in
+    ``_build/html`` (a rebuild is quick: only changed pages are executed again).
     """
-    prebuilt = os.environ.get("COURSEKIT_BUILT_SITE")
-    if prebuilt and not in_ci():
-        return Path(prebuilt)
-    result = jupyter_book_build(ROOT)
+    result = make_book()
     log = result.stdout[-6000:] + "\n" + result.stderr[-6000:]
     if result.returncode != 0:
-        pytest.fail(f"`jupyter-book build . -W --keep-going` failed (exit {result.returncode}):\n{log}")
+        pytest.fail(f"`make book` failed (exit {result.returncode}):\n{log}")
     html = ROOT / "_build" / "html"
     assert (html / "index.html").exists(), log
     return html

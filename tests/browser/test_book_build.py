@@ -1,36 +1,20 @@
-"""The book builds like ``make book``, warnings are errors and a failing cell fails the build (issue 4).
+"""``make book`` builds the book, warnings are errors and a failing cell fails the build (issue 4).
 
 The repository's own build is the session fixture ``built_site`` (shared with the static-site tests).
 The failing-cell proof builds a throwaway one-page book in a temporary directory with the repository's
-``_config.yml`` (and its local extension), once with a cell that raises and once without it, so the
-failure can only come from the cell.
+``_config.yml`` (and its local extension), through the same recipe (``make book BOOK_DIR=...``), once
+with a cell that raises and once without it, so the failure can only come from the cell.
 """
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-import yaml
 
-from _browser_support import ROOT, jupyter_book_build
+from _browser_support import make_book, tiny_book
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("book")]
 
-PAGE = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-
-# A throwaway page
-
-```{{code-cell}} python
+CELLS = """```{{code-cell}} python
 print("cell one ran")
 ```
 
@@ -41,33 +25,24 @@ print("cell one ran")
 
 
 def _tiny_book(tmp_path, cell, config_edit=None):
-    """A one-page book with the repository's _config.yml and _ext/; returns its root."""
-    root = tmp_path / "tinybook"
-    (root / "book").mkdir(parents=True)
-    shutil.copytree(ROOT / "_ext", root / "_ext")
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    if config_edit:
-        config_edit(config)
-    (root / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    (root / "_toc.yml").write_text("format: jb-book\nroot: book/page\n")
-    (root / "book" / "page.md").write_text(PAGE.format(cell=cell))
-    return root
+    """A one-page book (two cells, the second is ``cell``) with the repository's _config.yml and _ext/."""
+    return tiny_book(tmp_path / "tinybook", CELLS.format(cell=cell), config_edit)
 
 
 def test_the_book_builds_with_warnings_as_errors(built_site):
-    """``jupyter-book build . -W --keep-going`` succeeds on the repository (the fixture fails otherwise)."""
+    """``make book`` succeeds on the repository (the fixture fails otherwise)."""
     assert (built_site / "index.html").exists()
     assert (built_site / "_static" / "mathjax" / "tex-chtml.js").exists(), "MathJax is not served locally"
 
 
 def test_a_failing_cell_fails_the_build(tmp_path):
     good = _tiny_book(tmp_path / "good", 'print("fine")')
-    result = jupyter_book_build(good, timeout=600)
+    result = make_book(good, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "fine" in (good / "_build" / "html" / "book" / "page.html").read_text()
 
     bad = _tiny_book(tmp_path / "bad", 'raise RuntimeError("this cell fails on purpose")')
-    result = jupyter_book_build(bad, timeout=600)
+    result = make_book(bad, timeout=600)
     log = result.stdout + result.stderr
     assert result.returncode != 0, "a failing cell did not fail the build:\n" + log[-3000:]
     assert "this cell fails on purpose" in log or "RuntimeError" in log, log[-3000:]
@@ -78,7 +53,7 @@ def test_a_warning_fails_the_build(tmp_path):
     bad = _tiny_book(tmp_path / "warn", 'print("fine")')
     page = bad / "book" / "page.md"
     page.write_text(page.read_text() + "\nSee {doc}`no_such_page`.\n")
-    result = jupyter_book_build(bad, timeout=600)
+    result = make_book(bad, timeout=600)
     log = result.stdout + result.stderr
     assert result.returncode != 0, "a warning did not fail the build:\n" + log[-3000:]
     assert "no_such_page" in log, log[-3000:]
@@ -102,7 +77,7 @@ def test_launch_buttons_appear_when_an_instructor_sets_a_hub(tmp_path, key, url,
         config["execute"]["execute_notebooks"] = "off"  # only the page chrome matters here
 
     root = _tiny_book(tmp_path, 'print("fine")', set_hub)
-    result = jupyter_book_build(root, timeout=600)
+    result = make_book(root, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     html = (root / "_build" / "html" / "book" / "page.html").read_text().replace("&amp;", "&")
     assert link in html, f"no launch link starting {link!r}"

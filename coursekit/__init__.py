@@ -7,6 +7,7 @@ homework against it.  Submodules:
                 conditionals, constant-density ellipses
 ``mixture``     Gaussian mixtures: sampling, density, EM (E-step, M-step, fit), BIC/AIC
 ``kmeans``      Lloyd's algorithm, k-means++ seeding, colour quantisation
+``kmeans_filter`` exact k-means on a kd-tree (Pelleg-Moore / Kanungo et al. filtering)
 ``classifier``  the Gaussian Bayes classifier
 ``datasets``    Old Faithful, Auto MPG, synthetic blobs, a sample photo
 ``plotting``    matplotlib helpers used by the book

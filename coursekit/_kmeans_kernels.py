@@ -43,26 +43,113 @@ _MAX_CHUNKS = 256
 _SERIAL_WORK = 1 << 18
 
 
+# Nearest centre of one point (label, squared distance), ties to the lowest index.  The chunk
+# kernels below and the kd-tree filter (coursekit/_kmeans_filter_kernels.py, for its rare
+# near-ties) call these same functions, so both compute a point's distances the same way.
+# Start from centre 0 rather than +inf (fastmath assumes no infinities).
+
+
+@_jit(inline="always")
+def _nearest_generic(X, i, centers):  # pragma: no cover
+    d = X.shape[1]
+    k = centers.shape[0]
+    best = 0.0
+    for t in range(d):
+        diff = X[i, t] - centers[0, t]
+        best += diff * diff
+    label = 0
+    for j in range(1, k):
+        dist = 0.0
+        for t in range(d):
+            diff = X[i, t] - centers[j, t]
+            dist += diff * diff
+        if dist < best:
+            best = dist
+            label = j
+    return label, best
+
+
+# The same with the coordinates unrolled for d = 1, 2, 3 (lines, the book's plane, RGB
+# colours): a runtime-length d-loop keeps LLVM from holding the point in registers, which
+# costs up to 1.7x at d = 2.
+
+
+@_jit(inline="always")
+def _nearest_d1(X, i, centers):  # pragma: no cover
+    k = centers.shape[0]
+    x0 = X[i, 0]
+    a = x0 - centers[0, 0]
+    best = a * a
+    label = 0
+    for j in range(1, k):
+        a = x0 - centers[j, 0]
+        dist = a * a
+        if dist < best:
+            best = dist
+            label = j
+    return label, best
+
+
+@_jit(inline="always")
+def _nearest_d2(X, i, centers):  # pragma: no cover
+    k = centers.shape[0]
+    x0 = X[i, 0]
+    x1 = X[i, 1]
+    a = x0 - centers[0, 0]
+    b = x1 - centers[0, 1]
+    best = a * a + b * b
+    label = 0
+    for j in range(1, k):
+        a = x0 - centers[j, 0]
+        b = x1 - centers[j, 1]
+        dist = a * a + b * b
+        if dist < best:
+            best = dist
+            label = j
+    return label, best
+
+
+@_jit(inline="always")
+def _nearest_d3(X, i, centers):  # pragma: no cover
+    k = centers.shape[0]
+    x0 = X[i, 0]
+    x1 = X[i, 1]
+    x2 = X[i, 2]
+    a = x0 - centers[0, 0]
+    b = x1 - centers[0, 1]
+    c = x2 - centers[0, 2]
+    best = a * a + b * b + c * c
+    label = 0
+    for j in range(1, k):
+        a = x0 - centers[j, 0]
+        b = x1 - centers[j, 1]
+        c = x2 - centers[j, 2]
+        dist = a * a + b * b + c * c
+        if dist < best:
+            best = dist
+            label = j
+    return label, best
+
+
+@_jit()
+def nearest(X, i, centers):  # pragma: no cover
+    """Nearest centre of point ``X[i]``: ``(label, squared distance)``, exactly as the Lloyd kernel."""
+    d = X.shape[1]
+    if d == 1:
+        return _nearest_d1(X, i, centers)
+    if d == 2:
+        return _nearest_d2(X, i, centers)
+    if d == 3:
+        return _nearest_d3(X, i, centers)
+    return _nearest_generic(X, i, centers)
+
+
 @_jit()
 def _chunk_generic(X, centers, labels, sums, counts, start, stop):  # pragma: no cover
     d = X.shape[1]
-    k = centers.shape[0]
     objective = 0.0
     for i in range(start, stop):
-        # Start from centre 0 rather than +inf (fastmath assumes no infinities).
-        best = 0.0
-        for t in range(d):
-            diff = X[i, t] - centers[0, t]
-            best += diff * diff
-        label = 0
-        for j in range(1, k):
-            dist = 0.0
-            for t in range(d):
-                diff = X[i, t] - centers[j, t]
-                dist += diff * diff
-            if dist < best:
-                best = dist
-                label = j
+        label, best = _nearest_generic(X, i, centers)
         labels[i] = label
         counts[label] += 1.0
         for t in range(d):
@@ -71,85 +158,44 @@ def _chunk_generic(X, centers, labels, sums, counts, start, stop):  # pragma: no
     return objective
 
 
-# The same loop with the coordinates unrolled for d = 1, 2, 3 (lines, the book's plane, RGB
-# colours): a runtime-length d-loop keeps LLVM from holding the point in registers, which
-# costs up to 1.7x at d = 2.
-
-
 @_jit()
 def _chunk_d1(X, centers, labels, sums, counts, start, stop):  # pragma: no cover
-    k = centers.shape[0]
+    d = X.shape[1]
     objective = 0.0
     for i in range(start, stop):
-        x0 = X[i, 0]
-        a = x0 - centers[0, 0]
-        best = a * a
-        label = 0
-        for j in range(1, k):
-            a = x0 - centers[j, 0]
-            dist = a * a
-            if dist < best:
-                best = dist
-                label = j
+        label, best = _nearest_d1(X, i, centers)
         labels[i] = label
         counts[label] += 1.0
-        sums[label, 0] += x0
+        for t in range(d):
+            sums[label, t] += X[i, t]
         objective += best
     return objective
 
 
 @_jit()
 def _chunk_d2(X, centers, labels, sums, counts, start, stop):  # pragma: no cover
-    k = centers.shape[0]
+    d = X.shape[1]
     objective = 0.0
     for i in range(start, stop):
-        x0 = X[i, 0]
-        x1 = X[i, 1]
-        a = x0 - centers[0, 0]
-        b = x1 - centers[0, 1]
-        best = a * a + b * b
-        label = 0
-        for j in range(1, k):
-            a = x0 - centers[j, 0]
-            b = x1 - centers[j, 1]
-            dist = a * a + b * b
-            if dist < best:
-                best = dist
-                label = j
+        label, best = _nearest_d2(X, i, centers)
         labels[i] = label
         counts[label] += 1.0
-        sums[label, 0] += x0
-        sums[label, 1] += x1
+        for t in range(d):
+            sums[label, t] += X[i, t]
         objective += best
     return objective
 
 
 @_jit()
 def _chunk_d3(X, centers, labels, sums, counts, start, stop):  # pragma: no cover
-    k = centers.shape[0]
+    d = X.shape[1]
     objective = 0.0
     for i in range(start, stop):
-        x0 = X[i, 0]
-        x1 = X[i, 1]
-        x2 = X[i, 2]
-        a = x0 - centers[0, 0]
-        b = x1 - centers[0, 1]
-        c = x2 - centers[0, 2]
-        best = a * a + b * b + c * c
-        label = 0
-        for j in range(1, k):
-            a = x0 - centers[j, 0]
-            b = x1 - centers[j, 1]
-            c = x2 - centers[j, 2]
-            dist = a * a + b * b + c * c
-            if dist < best:
-                best = dist
-                label = j
+        label, best = _nearest_d3(X, i, centers)
         labels[i] = label
         counts[label] += 1.0
-        sums[label, 0] += x0
-        sums[label, 1] += x1
-        sums[label, 2] += x2
+        for t in range(d):
+            sums[label, t] += X[i, t]
         objective += best
     return objective
 

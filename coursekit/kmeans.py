@@ -9,16 +9,39 @@ Both steps never increase the objective (the *inertia*, :func:`inertia`): the su
 distances from each point to its centre.
 
 :func:`assign` and :func:`update` are the readable NumPy version shown in the book.  :func:`kmeans`
-runs the same iteration either with them (``backend="numpy"``) or with a compiled numba kernel
-that fuses both steps into one pass over the data (``backend="numba"``; see
-``coursekit/_kmeans_kernels.py``).  The default ``backend="auto"`` takes the kernel when the data
-are large enough for it to matter (``n * k * d >= 50_000``) and NumPy otherwise, so small examples
-(the book's figures, Old Faithful) never pay numba's start-up (about 0.5-1 s to load the cached
-kernel in a new process, a few seconds to compile it the very first time).  The two backends
-give the same result up to floating-point rounding in the last bits.
+runs the same iteration in one of three ways:
 
-Conventions (shared by both backends, and chosen to match ``sklearn.cluster.KMeans`` with
+``algorithm="lloyd", backend="numpy"``
+    :func:`assign` and :func:`update`, all N K distances per iteration.
+``algorithm="lloyd", backend="numba"``
+    A compiled numba kernel that fuses both steps into one pass over the data
+    (``coursekit/_kmeans_kernels.py``).
+``algorithm="filter"``
+    The kd-tree filtering algorithm of Pelleg and Moore / Kanungo et al.
+    (:mod:`coursekit.kmeans_filter`): the same iterations with far fewer distance computations in
+    low dimension, whole boxes of points being given to a centre at once (numba).
+
+``algorithm="auto"`` (the default) chooses by the data's shape, from the measurements in
+``bench/bench_kmeans.py`` (``bench/README.md``):
+
+* small problems (``n * k * d < 50_000``: the book's figures, Old Faithful, the homework) run on
+  NumPy, so they never pay numba's start-up (about 0.5-2 s to load the cached kernels in a new
+  process, tens of seconds to compile them the very first time);
+* ``d <= 4`` and ``n >= 20_000``, or ``5 <= d <= 8`` and ``n >= 200_000`` with ``k >= 8``:
+  the filtering algorithm (its tree costs a few Lloyd iterations to build and pays off from there);
+* otherwise the Lloyd kernel.
+
+All three give the same labels and number of iterations from the same initial centres, and
+centres and inertia equal up to rounding in the last bits (sums taken in another order).
+
+Conventions (shared by all three, and chosen to match ``sklearn.cluster.KMeans`` with
 ``algorithm="lloyd"`` started from the same initial centres):
+
+Tie rule
+    A point equally far from several centres (in the computed squared distances) goes to the
+    one with the lowest index, as in scikit-learn.  The filtering algorithm keeps this rule: it
+    prunes a centre only when it is farther by more than any rounding could explain, and hands
+    points in such near-ties to the Lloyd kernel's own comparison.
 
 Convergence rule
     Iteration ``i`` assigns the points to the current centres and moves the centres to the means.
@@ -73,10 +96,20 @@ __all__ = [
 
 INITS = ("k-means++", "random")
 BACKENDS = ("auto", "numba", "numpy")
+ALGORITHMS = ("auto", "lloyd", "filter")
 # backend="auto" uses numba from this many point-centre-coordinate operations per pass.
 _NUMBA_MIN_WORK = 50_000
 # k-means++ seeding uses the compiled distances from this many entries of X.
 _NUMBA_SEEDING_MIN_SIZE = 1 << 20
+
+# algorithm="auto" runs the kd-tree filter for (d <= _FILTER_LOW_D and n >= _FILTER_MIN_N) or
+# (d <= _FILTER_MAX_D and n >= _FILTER_MIN_N_HIGH and k >= _FILTER_MIN_K_HIGH); see the module
+# docstring and bench/README.md for the measurements behind these numbers.
+_FILTER_LOW_D = 4
+_FILTER_MIN_N = 20_000
+_FILTER_MAX_D = 8
+_FILTER_MIN_N_HIGH = 200_000
+_FILTER_MIN_K_HIGH = 8
 
 # Rows per block in the NumPy assignment step: bounds the (block, k) distance array.
 _BLOCK_ROWS = 1 << 16
@@ -110,6 +143,13 @@ class KMeansResult:
         since it costs ``n * (n_iter + 1)`` integers.
     init_centers : ndarray, shape (k, d)
         The initial centres of the returned run (``history[0]``).
+    algorithm : str
+        The algorithm that ran: ``"lloyd"`` or ``"filter"`` (what ``"auto"`` chose).
+    stats : list of coursekit.kmeans_filter.FilterStats or None
+        For ``algorithm="filter"``: the work of every assignment pass of the returned run
+        (distance computations, nodes settled whole, ...), in order; the last entry is the
+        final assignment to the returned centres when that needed a pass of its own.
+        None for Lloyd's loop, which computes ``n * k`` distances per pass.
     """
 
     centers: np.ndarray
@@ -120,6 +160,8 @@ class KMeansResult:
     history: list = field(repr=False)
     inertia_history: list = field(repr=False)
     label_history: list | None = field(default=None, repr=False)
+    algorithm: str = "lloyd"
+    stats: list | None = field(default=None, repr=False)
 
     @property
     def init_centers(self):
@@ -387,8 +429,9 @@ def kmeans(
     rng=None,
     backend="auto",
     keep_label_history=False,
+    algorithm="auto",
 ):
-    """Cluster X into k groups with Lloyd's algorithm.
+    """Cluster X into k groups with Lloyd's algorithm (plain, or accelerated by a kd-tree).
 
     Parameters
     ----------
@@ -413,17 +456,24 @@ def kmeans(
     rng : numpy.random.Generator, int or None
         Randomness of the initialisation.
     backend : {"auto", "numba", "numpy"}
-        ``"numba"`` runs the compiled fused kernel; ``"numpy"`` runs :func:`assign` and
-        :func:`update`; ``"auto"`` (default) is ``"numba"`` when ``n * k * d >= 50_000``, else
-        ``"numpy"``.  Both follow the same rules; results agree up to rounding.
+        For Lloyd's loop: ``"numba"`` runs the compiled fused kernel; ``"numpy"`` runs
+        :func:`assign` and :func:`update`; ``"auto"`` (default) is ``"numba"`` when
+        ``n * k * d >= 50_000``, else ``"numpy"``.  Both follow the same rules; results agree
+        up to rounding.  The filtering algorithm is compiled only: ``backend="numpy"`` with
+        ``algorithm="filter"`` is an error, and with ``algorithm="auto"`` means Lloyd on NumPy.
     keep_label_history : bool
         Also record the labels of every step in ``result.label_history``.
+    algorithm : {"auto", "lloyd", "filter"}
+        ``"lloyd"``: all ``n * k`` distances per iteration; ``"filter"``: the kd-tree filtering
+        algorithm (:mod:`coursekit.kmeans_filter`), the same iterations with far fewer distances
+        in low dimension; ``"auto"`` (default): the faster for the data's shape (see the module
+        docstring).  From the same initial centres all give the same labels and ``n_iter``.
 
     Returns
     -------
     KMeansResult
         ``centers``, ``labels``, ``inertia``, ``n_iter``, ``converged``, ``history``,
-        ``inertia_history``, ``label_history``.
+        ``inertia_history``, ``label_history``, ``algorithm``, ``stats``.
 
     Warns
     -----
@@ -437,8 +487,13 @@ def kmeans(
     tol = check_positive_float(tol, "tol", allow_zero=True)
     n_init = check_int(n_init, "n_init", minimum=1)
     rng = check_rng(rng)
-    if backend not in BACKENDS:
+    if not isinstance(backend, str) or backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if not isinstance(algorithm, str) or algorithm not in ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {algorithm!r}")
+    if algorithm == "filter" and backend == "numpy":
+        raise ValueError("algorithm='filter' runs only compiled (numba): use backend='auto' or 'numba', "
+                         "or algorithm='lloyd' with backend='numpy'")
     if not isinstance(keep_label_history, (bool, np.bool_)):
         raise TypeError(f"keep_label_history must be a bool, got {type(keep_label_history).__name__}")
     if isinstance(init, str):
@@ -454,7 +509,7 @@ def kmeans(
 
     # Absolute tolerance on the summed squared centre shift, as in scikit-learn.
     abs_tol = float(np.mean(np.var(X, axis=0))) * tol if tol > 0 else 0.0
-    step = _select_step(backend, n * k * d)
+    engine = _make_engine(X, k, algorithm, backend)
 
     best = None
     for _ in range(n_init):
@@ -464,7 +519,7 @@ def kmeans(
             centers0 = X[_kmeans_plus_plus_indices(X, k, rng, 2 + int(np.log(k)))]
         else:
             centers0 = X[rng.choice(n, size=k, replace=False)]
-        result = _lloyd(X, centers0.copy(), max_iter, abs_tol, keep_label_history, step)
+        result = _lloyd(X, centers0.copy(), max_iter, abs_tol, keep_label_history, engine)
         if best is None or result.inertia < best.inertia:
             best = result
     if not best.converged:
@@ -502,36 +557,112 @@ def _select_step(backend, work):
     return _numba_step if backend == "numba" else _numpy_step
 
 
-def _lloyd(X, centers, max_iter, abs_tol, keep_labels, step):
-    """Lloyd iterations with scikit-learn's stopping rule; ``step`` is the fused assign pass."""
+def _select_algorithm(algorithm, backend, n, k, d):
+    """What ``algorithm="auto"`` runs for data of this shape (see the module docstring)."""
+    if algorithm != "auto":
+        return algorithm
+    if backend == "numpy" or n * k * d < _NUMBA_MIN_WORK:
+        return "lloyd"
+    if d <= _FILTER_LOW_D and n >= _FILTER_MIN_N:
+        return "filter"
+    if d <= _FILTER_MAX_D and n >= _FILTER_MIN_N_HIGH and k >= _FILTER_MIN_K_HIGH:
+        return "filter"
+    return "lloyd"
+
+
+class _LloydEngine:
+    """Lloyd's assignment pass (``step`` is the NumPy or the numba version)."""
+
+    name = "lloyd"
+
+    def __init__(self, X, step):
+        self.X, self._step = X, step
+        # Two label buffers used in turn: the current and the previous assignment.
+        self._buffers = (np.empty(X.shape[0], dtype=np.int64), np.empty(X.shape[0], dtype=np.int64))
+        self._passes = 0
+        self._labels = self._previous = None
+        self.stats = None
+
+    def start(self):
+        """A new run: the next pass has no previous labels to compare with."""
+        self._previous = None
+
+    def step(self, centers):
+        """``(objective, sums, counts, changed)``; ``changed`` is None on a run's first pass."""
+        out = self._buffers[self._passes % 2]
+        self._passes += 1
+        labels, objective, sums, counts = self._step(self.X, centers, out)
+        changed = None if self._previous is None else not np.array_equal(labels, self._previous)
+        self._previous = self._labels = labels
+        return objective, sums, counts, changed
+
+    def labels(self):
+        return self._labels
+
+
+class _FilterEngine:
+    """The kd-tree filtering algorithm's pass (coursekit.kmeans_filter); the tree is built once."""
+
+    name = "filter"
+
+    def __init__(self, X):
+        from . import kmeans_filter
+
+        self.tree = kmeans_filter.KDTree(X, kmeans_filter.DEFAULT_LEAF_SIZE)
+        self.stats = []
+        self._first = True
+
+    def start(self):
+        self._first = True
+        self.stats = []
+
+    def step(self, centers):
+        objective, sums, counts, n_changed = self.tree.step(centers)
+        changed = None if self._first else n_changed > 0
+        self._first = False
+        self.stats.append(self.tree.last_stats)
+        return objective, sums, counts, changed
+
+    def labels(self):
+        return self.tree.labels()
+
+
+def _make_engine(X, k, algorithm, backend):
+    n, d = X.shape
+    if _select_algorithm(algorithm, backend, n, k, d) == "filter":
+        return _FilterEngine(X)
+    return _LloydEngine(X, _select_step(backend, n * k * d))
+
+
+def _lloyd(X, centers, max_iter, abs_tol, keep_labels, engine):
+    """Lloyd iterations with scikit-learn's stopping rule; ``engine`` does the assignment passes."""
+    engine.start()
     history = [centers.copy()]
     inertia_history = []
     label_history = [] if keep_labels else None
-    labels_old = None
     strict = converged = False
-    # Two label buffers used in turn: the current and the previous assignment.
-    buffers = (np.empty(X.shape[0], dtype=np.int64), np.empty(X.shape[0], dtype=np.int64))
-    for it in range(max_iter):
-        labels, objective, sums, counts = step(X, centers, buffers[it % 2])
+    for _ in range(max_iter):
+        objective, sums, counts, changed = engine.step(centers)
         inertia_history.append(objective)
+        labels = engine.labels() if keep_labels or not np.all(counts > 0) else None
         if keep_labels:
             label_history.append(labels.copy())
         new_centers = _means_from_sums(X, labels, sums, counts, centers)
         shift = float(np.sum((new_centers - centers) ** 2))
         centers = new_centers
         history.append(centers.copy())
-        if labels_old is not None and np.array_equal(labels, labels_old):
+        if changed is False:
             strict = converged = True
             break
         if shift <= abs_tol:
             converged = True
             break
-        labels_old = labels
     if strict and np.array_equal(centers, history[-2]):
         # The centres did not move, so the last assignment is already the final one.
-        final_labels, final_inertia = labels, inertia_history[-1]
+        final_inertia = inertia_history[-1]
     else:
-        final_labels, final_inertia, _, _ = step(X, centers)
+        final_inertia = engine.step(centers)[0]
+    final_labels = engine.labels().copy()
     inertia_history.append(final_inertia)
     if keep_labels:
         label_history.append(final_labels.copy())
@@ -544,6 +675,8 @@ def _lloyd(X, centers, max_iter, abs_tol, keep_labels, step):
         history=history,
         inertia_history=inertia_history,
         label_history=label_history,
+        algorithm=engine.name,
+        stats=list(engine.stats) if engine.stats is not None else None,
     )
 
 

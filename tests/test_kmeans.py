@@ -491,3 +491,320 @@ def test_kernels_work_without_a_writable_cache():
     out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split("\n")[0] == "[0, 0, 0, 1, 1, 1] [3.0, 3.0]"
+
+
+# ------------------------------------------------------------------------------------------
+# The kd-tree filtering algorithm (algorithm="filter"): exact, so the same iterations as Lloyd
+
+
+ALGORITHMS = ["filter", "lloyd"]
+
+
+@pytest.fixture
+def small_leaves(monkeypatch):
+    """Leaves of one point: the deepest trees, where every decision is a box test."""
+    from coursekit import kmeans_filter
+
+    monkeypatch.setattr(kmeans_filter, "DEFAULT_LEAF_SIZE", 1)
+
+
+# (seed, n, d, k, spread): d = 1 .. 8, well separated to overlapping
+FILTER_CASES = [
+    (30, 3000, 1, 6, 2.0),
+    (31, 4000, 2, 10, 3.0),
+    (32, 2500, 3, 20, 4.0),
+    (33, 3000, 4, 8, 3.0),
+    (34, 2000, 5, 5, 1.0),
+    (35, 2000, 6, 12, 5.0),
+    (36, 1500, 7, 4, 2.0),
+    (37, 2000, 8, 9, 6.0),
+]
+
+
+@pytest.mark.parametrize("seed, n, d, k, spread", FILTER_CASES)
+@pytest.mark.parametrize("tol", [1e-4, 0.0])
+def test_filter_matches_sklearn_lloyd_from_same_init(seed, n, d, k, spread, tol):
+    X = blobs(seed, n, d, k, spread)
+    init = X[np.random.default_rng(seed).choice(n, k, replace=False)]
+    ref = sklearn_fit(X, init, tol=tol)
+    res = km.kmeans(X, k, init=init, tol=tol, algorithm="filter")
+    lloyd = km.kmeans(X, k, init=init, tol=tol, algorithm="lloyd", backend="numba")
+    assert res.algorithm == "filter" and lloyd.algorithm == "lloyd"
+    np.testing.assert_array_equal(res.labels, ref.labels_)
+    np.testing.assert_allclose(res.centers, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
+    assert res.inertia == pytest.approx(ref.inertia_, rel=1e-9)
+    assert res.n_iter == ref.n_iter_ == lloyd.n_iter
+    assert res.converged
+    np.testing.assert_array_equal(res.labels, lloyd.labels)
+    # Fewer distance computations than Lloyd's N K in every pass at d <= 3.
+    if d <= 3:
+        assert all(s.distance_computations < n * k for s in res.stats)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5])
+def test_filter_with_one_point_leaves_matches_sklearn(d, small_leaves):
+    X = blobs(40 + d, 1200, d, 6, 2.5)
+    init = X[:6].copy()
+    ref = sklearn_fit(X, init)
+    res = km.kmeans(X, 6, init=init, algorithm="filter")
+    np.testing.assert_array_equal(res.labels, ref.labels_)
+    np.testing.assert_allclose(res.centers, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
+    assert res.n_iter == ref.n_iter_
+
+
+@pytest.mark.parametrize("leaf_size", [1, 16])
+def test_filter_exact_ties_go_to_the_lowest_index(leaf_size, monkeypatch):
+    from coursekit import kmeans_filter
+
+    monkeypatch.setattr(kmeans_filter, "DEFAULT_LEAF_SIZE", leaf_size)
+    # 1-D: the point 2 is exactly half-way between the centres 1 and 3, so it joins centre 0
+    # whichever of the two centres comes first.
+    X = np.array([0.0, 1.0, 2.0, 3.0, 4.0])
+    a = km.kmeans(X, 2, init=[[1.0], [3.0]], algorithm="filter")
+    np.testing.assert_array_equal(a.history[1], [[1.0], [3.5]])
+    b = km.kmeans(X, 2, init=[[3.0], [1.0]], algorithm="filter")
+    np.testing.assert_array_equal(b.history[1], [[3.0], [0.5]])
+    # 2-D: an integer grid and centres at its corners, so whole lines of points are tied
+    # (integers: every distance is exact, in scikit-learn's formula as well).
+    g = np.arange(5.0)
+    grid = np.array([(x, y) for x in g for y in g])
+    grid = np.repeat(grid, 3, axis=0)  # with duplicates
+    corners = np.array([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0], [4.0, 4.0]])
+    for order in ([0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2]):
+        init = corners[order]
+        first = km.assign(grid, init)
+        expected = np.argmin(cdist(grid, init, "sqeuclidean"), axis=1)  # numpy: first minimum
+        np.testing.assert_array_equal(first, expected)
+        res = km.kmeans(grid, 4, init=init, algorithm="filter", keep_label_history=True)
+        ref = sklearn_fit(grid, init)
+        np.testing.assert_array_equal(res.label_history[0], expected)
+        np.testing.assert_array_equal(res.labels, ref.labels_)
+        np.testing.assert_array_equal(res.centers, ref.cluster_centers_)
+        assert res.n_iter == ref.n_iter_
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_filter_duplicates_and_empty_cluster_like_sklearn(algorithm):
+    # Every point three times over, and a centre far away that owns nothing at first: it is
+    # relocated to the point farthest from its centre (the first of the tied copies).
+    X = np.repeat(blobs(50, 400, 2, 3, 1.0), 3, axis=0)
+    init = np.vstack([X[:2], [[50.0, 50.0]]])
+    ref = sklearn_fit(X, init)
+    res = km.kmeans(X, 3, init=init, algorithm=algorithm)
+    np.testing.assert_array_equal(res.labels, ref.labels_)
+    np.testing.assert_allclose(res.centers, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
+    assert res.inertia == pytest.approx(ref.inertia_, rel=1e-9)
+    assert res.n_iter == ref.n_iter_
+
+
+def test_filter_all_points_equal():
+    X = np.full((300, 3), 2.5)
+    init = np.array([[2.5, 2.5, 2.5], [0.0, 0.0, 0.0], [2.5, 2.5, 2.5]])
+    for algorithm in ALGORITHMS:
+        res = km.kmeans(X, 3, init=init, algorithm=algorithm)
+        np.testing.assert_array_equal(res.labels, 0)  # tie between centres 0 and 2: the lower
+        assert res.inertia == 0.0
+        np.testing.assert_array_equal(res.centers, init)  # empty clusters keep their centre
+    ref = sklearn_fit(X, init)
+    np.testing.assert_array_equal(res.labels, ref.labels_)
+
+
+@pytest.mark.parametrize("d", [2, 3, 6])
+def test_filter_constant_coordinate_matches_sklearn(d):
+    X = blobs(60 + d, 2000, d, 5, 2.0)
+    X[:, 1] = 7.0  # a box of zero width along one axis at every node
+    init = X[[0, 10, 20, 30, 40]].copy()
+    ref = sklearn_fit(X, init)
+    res = km.kmeans(X, 5, init=init, algorithm="filter")
+    np.testing.assert_array_equal(res.labels, ref.labels_)
+    np.testing.assert_allclose(res.centers, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
+    assert res.n_iter == ref.n_iter_
+
+
+def test_filter_far_from_the_origin_matches_sklearn():
+    # Large coordinates, small spreads: the pruning test's rounding is relative to the box,
+    # not to the coordinates.
+    X = 1e6 + blobs(70, 2000, 2, 4, 0.5) * 1e-3
+    init = X[[0, 1, 2, 3]].copy()
+    ref = sklearn_fit(X, init, tol=0.0)
+    res = km.kmeans(X, 4, init=init, tol=0.0, algorithm="filter")
+    lloyd = km.kmeans(X, 4, init=init, tol=0.0, algorithm="lloyd", backend="numba")
+    np.testing.assert_array_equal(res.labels, lloyd.labels)
+    assert res.n_iter == lloyd.n_iter
+    np.testing.assert_array_equal(res.labels, ref.labels_)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    X=arrays(np.float64, st.tuples(st.integers(2, 80), st.integers(1, 4)), elements=st.integers(-4, 4).map(float)),
+    k=st.integers(1, 7),
+    leaf=st.sampled_from([1, 2, 5, 16]),
+    seed=seeds,
+)
+def test_filter_equals_lloyd_on_integer_data_with_ties(X, k, leaf, seed):
+    # Small integer coordinates: duplicates, exact ties everywhere, and sums that are exact in
+    # any order, so the filter and Lloyd's kernel must agree bit for bit at every iteration.
+    from coursekit import kmeans_filter
+
+    k = min(k, len(X))
+    init = X[np.random.default_rng(seed).choice(len(X), k, replace=False)]
+    old = kmeans_filter.DEFAULT_LEAF_SIZE
+    kmeans_filter.DEFAULT_LEAF_SIZE = leaf
+    try:
+        res = km.kmeans(X, k, init=init, tol=0, algorithm="filter", keep_label_history=True)
+    finally:
+        kmeans_filter.DEFAULT_LEAF_SIZE = old
+    ref = km.kmeans(X, k, init=init, tol=0, algorithm="lloyd", backend="numba", keep_label_history=True)
+    assert res.n_iter == ref.n_iter
+    for a, b in zip(res.label_history, ref.label_history):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(res.history, ref.history):
+        np.testing.assert_array_equal(a, b)
+    # ... and the first assignment is numpy's first-minimum argmin of the exact distances.
+    np.testing.assert_array_equal(res.label_history[0], np.argmin(cdist(X, init, "sqeuclidean"), axis=1))
+
+
+def test_filter_n_init_history_and_warning_like_lloyd():
+    X = blobs(80, 3000, 2, 6, 3.0)
+    a = km.kmeans(X, 6, init="random", n_init=4, rng=2, algorithm="filter", keep_label_history=True)
+    b = km.kmeans(X, 6, init="random", n_init=4, rng=2, algorithm="lloyd", keep_label_history=True)
+    np.testing.assert_array_equal(a.labels, b.labels)
+    assert a.n_iter == b.n_iter and len(a.label_history) == len(b.label_history)
+    for la, lb in zip(a.label_history, b.label_history):
+        np.testing.assert_array_equal(la, lb)
+    np.testing.assert_allclose(a.inertia_history, b.inertia_history, rtol=1e-12)
+    assert len(a.stats) in (a.n_iter, a.n_iter + 1) and b.stats is None
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        c = km.kmeans(X, 6, init=X[:6], max_iter=2, algorithm="filter")
+    ref = sklearn_fit(X, X[:6], max_iter=2)
+    assert not c.converged and c.n_iter == 2
+    np.testing.assert_array_equal(c.labels, ref.labels_)
+
+
+def test_auto_algorithm_picks_by_shape(monkeypatch):
+    import coursekit.kmeans_filter as kf
+
+    built = []
+    original = kf.KDTree.__init__
+
+    def spy(self, X, leaf_size=kf.DEFAULT_LEAF_SIZE):
+        built.append(X.shape)
+        original(self, X, leaf_size)
+
+    monkeypatch.setattr(kf.KDTree, "__init__", spy)
+    small = km.kmeans(blobs(0, 300, 2, 3), 3, rng=0)  # homework size: NumPy Lloyd, no numba
+    assert small.algorithm == "lloyd" and built == []
+    low_d = km.kmeans(blobs(0, 30_000, 2, 5), 5, rng=0)
+    assert low_d.algorithm == "filter" and built == [(30_000, 2)]
+    high_d = km.kmeans(blobs(0, 30_000, 16, 5), 5, rng=0)
+    assert high_d.algorithm == "lloyd" and len(built) == 1
+    forced = km.kmeans(blobs(0, 30_000, 2, 5), 5, rng=0, backend="numpy")
+    assert forced.algorithm == "lloyd"
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(algorithm="elkan"), "algorithm must be one of"),
+        (dict(algorithm=None), "algorithm must be one of"),
+        (dict(algorithm="filter", backend="numpy"), "algorithm='filter' runs only compiled"),
+    ],
+)
+def test_algorithm_bad_input(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        km.kmeans(X0, 3, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, match",
+    [
+        (dict(k=0), ValueError, "k"),
+        (dict(k=31), ValueError, "k = 31"),
+        (dict(X=np.full((5, 2), np.nan), k=2), ValueError, "X contains NaN"),
+        (dict(X=np.zeros((3, 2, 2)), k=1), ValueError, "X must be"),
+        (dict(X="abc", k=1), TypeError, "X"),
+        (dict(init="kmeans++"), ValueError, "init must be one of"),
+        (dict(init=np.zeros((2, 2))), ValueError, "init must have shape"),
+        (dict(init=np.full((3, 2), np.nan)), ValueError, "init contains NaN"),
+        (dict(init=X0[:3], n_init=2), ValueError, "n_init"),
+        (dict(max_iter=0), ValueError, "max_iter"),
+        (dict(tol=-1.0), ValueError, "tol"),
+        (dict(rng="seed"), TypeError, "rng"),
+        (dict(keep_label_history="yes"), TypeError, "keep_label_history"),
+    ],
+)
+def test_filter_bad_input_same_errors_as_lloyd(kwargs, exc, match):
+    args = dict(X=X0, k=3, algorithm="filter")
+    args.update(kwargs)
+    with pytest.raises(exc, match=match):
+        km.kmeans(**args)
+
+
+# ------------------------------------------------------------------------------------------
+# The tree and one traced pass
+
+
+def test_prunes_rule_against_sampled_box():
+    rng = np.random.default_rng(0)
+    from coursekit.kmeans_filter import prunes
+
+    for _ in range(300):
+        d = rng.integers(1, 4)
+        lo = rng.normal(size=d)
+        hi = lo + rng.uniform(0, 2, size=d)
+        best, other = rng.normal(0, 2, size=(2, d))
+        corners = np.array(np.meshgrid(*[[l, h] for l, h in zip(lo, hi)])).reshape(d, -1).T
+        inside = lo + rng.uniform(size=(200, d)) * (hi - lo)
+        pts = np.vstack([corners, inside])
+        farther_everywhere = np.all(((pts - other) ** 2).sum(1) > ((pts - best) ** 2).sum(1))
+        assert prunes(lo, hi, best, other) == farther_everywhere
+
+
+def test_tree_structure_and_traced_pass_against_cdist():
+    from coursekit.kmeans_filter import build_tree
+
+    X = blobs(90, 5000, 2, 8, 1.5)
+    X[:50] = X[0]  # a leaf of 50 equal points (cannot be split)
+    tree = build_tree(X, leaf_size=8)
+    Xt = X[tree.perm]
+    np.testing.assert_array_equal(np.sort(tree.perm), np.arange(5000))
+    for u in range(tree.n_nodes):
+        pts = Xt[tree.start[u]:tree.end[u]]
+        np.testing.assert_array_equal(tree.lo[u], pts.min(axis=0))  # tight boxes
+        np.testing.assert_array_equal(tree.hi[u], pts.max(axis=0))
+        assert tree.count[u] == len(pts)
+        np.testing.assert_allclose(tree.sums[u], pts.sum(axis=0), rtol=1e-12)
+        if tree.left[u] >= 0:
+            a, b = tree.left[u], tree.right[u]
+            assert tree.start[a] == tree.start[u] and tree.end[a] == tree.start[b] and tree.end[b] == tree.end[u]
+        else:
+            assert len(pts) <= 8 or np.all(pts == pts[0])
+    C = X[[3, 900, 1800, 2700, 3600, 4500]]
+    trace = tree.assign(C, trace=True)
+    np.testing.assert_array_equal(trace.labels, np.argmin(cdist(X, C, "sqeuclidean"), axis=1))
+    # Every point is covered exactly once: by a node settled whole or a leaf checked point by point.
+    covered = np.zeros(5000, int)
+    for u in np.flatnonzero((trace.state == 1) | (trace.state == 3)):
+        covered[tree.perm[tree.start[u]:tree.end[u]]] += 1
+        if trace.state[u] == 1:
+            assert np.all(trace.labels[tree.perm[tree.start[u]:tree.end[u]]] == trace.owner[u])
+    np.testing.assert_array_equal(covered, 1)
+    assert trace.state[0] == 2 and np.all(trace.candidates[trace.state == 1] == 1)
+    s = trace.stats
+    assert s.points_settled == trace.count[trace.state == 1].sum()
+    assert s.nodes_visited == np.count_nonzero(trace.state)
+    assert s.distance_computations < 5000 * 6 / 5
+    # A second pass to the same centres changes nothing and gives the same answer.
+    assert np.array_equal(tree.assign(C), trace.labels)
+
+
+def test_build_tree_bad_input():
+    from coursekit.kmeans_filter import build_tree
+
+    with pytest.raises(ValueError, match="leaf_size"):
+        build_tree(X0, leaf_size=0)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        build_tree(np.full((4, 2), np.nan))
+    tree = build_tree(X0)
+    with pytest.raises(ValueError, match="centers must have shape"):
+        tree.assign(np.zeros((3, 3)))

@@ -332,3 +332,161 @@ def test_exercise_priors_move_the_boundary():
     boundary = 1 + 0.5 * np.log(9.0)
     np.testing.assert_allclose(clf.predict_proba([[boundary]]), [[0.5, 0.5]], rtol=1e-10)
     assert list(clf.predict([[boundary - 0.01], [boundary + 0.01]])) == [1, 2]
+
+
+# ----------------------------------------------------------------------------- chapter 7: why EM works
+def _faithful_like(n=272, seed=20):
+    return mixture.sample([0.35, 0.65], [[2.0, 54.0], [4.3, 80.0]],
+                          [[[0.07, 0.4], [0.4, 34.0]], [[0.17, 0.9], [0.9, 36.0]]], n, rng=seed)
+
+
+def _log_joint(X, weights, means, covs):
+    """log pi_k + log N(x_i | mu_k, Sigma_k) from scipy, shape (N, K)."""
+    return np.column_stack([np.log(w) + stats.multivariate_normal(m, c).logpdf(X)
+                            for w, m, c in zip(weights, means, covs)])
+
+
+def _poor_start(X):
+    _, cov = gaussian.fit_mle(X)
+    return np.array([0.5, 0.5]), np.array([[3.0, 60.0], [3.6, 75.0]]), np.array([cov, cov])
+
+
+def test_eq_complete_loglik_with_known_labels_is_the_labelled_fit():
+    # eq-complete-loglik: with one-hot labels it is sum_i log pi_{z_i} + log N(x_i | mu_{z_i}, Sigma_{z_i}),
+    # and the M-step with one-hot responsibilities maximises it (chapter 6's labelled fit).
+    X, z = _faithful_like()
+    params = mixture.m_step(X, np.eye(2)[z], reg_covar=0.0)
+    lc = np.sum(_log_joint(X, *params)[np.arange(len(X)), z])
+    ref = sum(np.sum(np.log(np.mean(z == k)) + stats.multivariate_normal(X[z == k].mean(axis=0),
+                                                                         np.cov(X[z == k].T, bias=True)).logpdf(X[z == k]))
+              for k in range(2))
+    assert lc == pytest.approx(ref, rel=1e-10)
+
+
+def test_eq_elbo_decomposition_for_any_q():
+    # eq-elbo-decomposition: l(theta) = L(q, theta) + KL(q || posterior) for every q; KL >= 0.
+    X, _ = _faithful_like()
+    theta = _poor_start(X)
+    lj = _log_joint(X, *theta)
+    ell = np.sum(np.log(np.exp(lj).sum(axis=1)))
+    posterior = np.exp(lj) / np.exp(lj).sum(axis=1, keepdims=True)
+    for q in (np.random.default_rng(0).dirichlet([1.0, 1.0], size=len(X)), posterior):
+        bound = np.sum(q * (lj - np.log(q)))
+        kl = np.sum(q * (np.log(q) - np.log(posterior)))
+        assert bound + kl == pytest.approx(ell, rel=1e-12)
+        assert kl >= -1e-12
+    assert np.sum(posterior * (lj - np.log(posterior))) == pytest.approx(ell, rel=1e-12)  # E-step: KL = 0
+    assert ell == pytest.approx(mixture.log_likelihood(X, *theta), rel=1e-12)
+
+
+def test_eq_q_function_is_maximised_by_the_m_step():
+    # eq-q-function / eq-m-step: Q(theta, theta_old) is largest at the M-step's theta; random moves lower it.
+    X, _ = _faithful_like()
+    r = mixture.responsibilities(X, *_poor_start(X))
+    best = mixture.m_step(X, r, reg_covar=0.0)
+    q_best = np.sum(r * _log_joint(X, *best))
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        w = np.clip(best[0] + rng.normal(scale=0.03, size=2), 0.01, None)
+        w /= w.sum()
+        m = best[1] + rng.normal(scale=0.2, size=best[1].shape)
+        B = np.eye(2) + rng.normal(scale=0.05, size=(2, 2, 2))
+        c = np.array([L @ b @ b.T @ L.T for L, b in zip(np.linalg.cholesky(best[2]), B)])   # SPD, moved
+        assert np.sum(r * _log_joint(X, w, m, c)) <= q_best + 1e-9
+
+
+def test_eq_em_monotone_chain_on_the_books_start():
+    # eq-em-monotone: l(new) >= L(r, new) >= L(r, old) = l(old), with scipy for every term (reg_covar = 0).
+    X, _ = _faithful_like()
+    old = _poor_start(X)
+    for _ in range(15):
+        r = mixture.responsibilities(X, *old)
+        new = mixture.m_step(X, r, reg_covar=0.0)
+        lj_old, lj_new = _log_joint(X, *old), _log_joint(X, *new)
+        ent = -np.sum(r[r > 0] * np.log(r[r > 0]))
+        l_old = np.sum(np.log(np.exp(lj_old).sum(axis=1)))
+        l_new = np.sum(np.log(np.exp(lj_new).sum(axis=1)))
+        L_old, L_new = np.sum(r * lj_old) + ent, np.sum(r * lj_new) + ent
+        assert L_old == pytest.approx(l_old, rel=1e-12)
+        assert l_new >= L_new - 1e-9 and L_new >= L_old - 1e-9
+        old = new
+
+
+@pytest.mark.parametrize("eps", [1e-2, 1e-1])
+def test_eq_reg_gap_is_the_bound_lost_to_reg_covar(eps):
+    # eq-reg-gap: L(r, exact M-step) - L(r, M-step with + eps I) equals the closed form.
+    X, _ = _faithful_like()
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    r = mixture.responsibilities(X, [0.5, 0.5], [[-1.0, -1.0], [1.0, 1.0]], [np.eye(2) * 0.5] * 2)
+    exact = mixture.m_step(X, r, reg_covar=0.0)
+    reg = mixture.m_step(X, r, reg_covar=eps)
+    lost = np.sum(r * _log_joint(X, *exact)) - np.sum(r * _log_joint(X, *reg))
+    nk = r.sum(axis=0)
+    s = np.array([np.linalg.eigvalsh(S) for S in exact[2]])
+    closed = np.sum(nk[:, None] / 2 * (np.log1p(eps / s) - eps / (s + eps)))
+    assert lost == pytest.approx(closed, rel=1e-8)
+    assert mixture.reg_covar_gap(X, r, "full", eps) == pytest.approx(closed, rel=1e-10)
+    assert closed <= np.sum(nk[:, None] / 2 * eps**2 / (2 * s**2))
+
+
+def test_regularised_log_likelihood_is_bounded_by_the_floor():
+    # "every variance is at least eps, so l <= -(N D / 2) log(2 pi eps)"
+    X, _ = _faithful_like(n=40)
+    for eps in (1e-3, 1e-1):
+        res = mixture.fit(X, 5, init="random", rng=0, reg_covar=eps, max_iter=200)
+        assert max(res.log_likelihood) <= -(40 * 2 / 2) * np.log(2 * np.pi * eps)
+        assert np.all(np.linalg.eigvalsh(res.covariances) >= eps * (1 - 1e-12))
+
+
+def test_eq_hard_limit_em_with_small_spherical_covariances_is_lloyd():
+    # eq-hard-limit: r_ik -> one-hot on the nearest centre; EM on the means = Lloyd's iterations.
+    X, _ = mixture.sample([0.2] * 5, [[0, 0], [6, 0], [0, 6], [6, 6], [3, 11]], [np.eye(2) * 1.2] * 5, 500, rng=3)
+    c0 = X[np.random.default_rng(11).choice(len(X), 5, replace=False)]
+    equal = np.full(5, 0.2)
+    nearest = np.argmin(cdist(X, c0, "sqeuclidean"), axis=1)
+    r = mixture.responsibilities(X, equal, c0, [0.05**2 * np.eye(2)] * 5)
+    np.testing.assert_array_equal(np.argmax(r, axis=1), nearest)
+    assert np.mean(r.max(axis=1) > 1 - 1e-12) >= 0.98   # all but points near a bisector
+    soft = mixture.responsibilities(X, equal, c0, [3.0**2 * np.eye(2)] * 5)
+    assert soft.max() < 0.99
+    means, centres = c0.copy(), c0.copy()
+    for _ in range(6):
+        r = mixture.responsibilities(X, equal, means, [1e-3**2 * np.eye(2)] * 5)
+        means = (r.T @ X) / r.sum(axis=0)[:, None]
+        labels = np.argmin(cdist(X, centres, "sqeuclidean"), axis=1)       # Lloyd, by hand
+        centres = np.array([X[labels == j].mean(axis=0) for j in range(5)])
+        np.testing.assert_allclose(means, centres, rtol=0, atol=1e-12)
+    hard = kmeans.kmeans(X, 5, init=c0, tol=0.0, max_iter=6)
+    np.testing.assert_allclose(hard.history[min(6, hard.n_iter)], centres, atol=1e-12)
+
+
+def test_q_of_the_hard_limit_is_minus_wcss_over_two_sigma_squared():
+    # Q with hard responsibilities and covariances sigma^2 I: -J / (2 sigma^2) + a constant independent of the means.
+    X, _ = _faithful_like()
+    sigma = 0.7
+    consts = []
+    for seed in range(3):
+        means = X[np.random.default_rng(seed).choice(len(X), 3, replace=False)]
+        labels = np.argmin(cdist(X, means, "sqeuclidean"), axis=1)
+        q = np.sum(_log_joint(X, np.full(3, 1 / 3), means, [sigma**2 * np.eye(2)] * 3)[np.arange(len(X)), labels])
+        J = kmeans.inertia(X, means, labels)
+        consts.append(q + J / (2 * sigma**2))
+    np.testing.assert_allclose(consts, consts[0], rtol=1e-12)
+    assert consts[0] == pytest.approx(len(X) * (np.log(1 / 3) - np.log(2 * np.pi * sigma**2)), rel=1e-12)
+
+
+def test_label_switching_permuting_components_keeps_the_density():
+    X, _ = _faithful_like()
+    w, m, c = np.array([0.2, 0.5, 0.3]), X[:3], np.array([np.cov(X.T)] * 3) * [[[0.5]], [[1.0]], [[2.0]]]
+    ref = np.log(np.exp(_log_joint(X, w, m, c)).sum(axis=1))
+    for perm in ([1, 0, 2], [2, 0, 1], [2, 1, 0]):
+        np.testing.assert_allclose(mixture.logpdf(X, w[perm], m[perm], c[perm]), ref, rtol=1e-12)
+
+
+def test_bic_is_invariant_in_ranking_under_rescaling():
+    # "rescaling the data shifts every model's l by the same -N log s" (1-D assay data)
+    assay, _ = mixture.sample([0.4, 0.35, 0.25], [[0.0], [1.8], [5.0]], [[[0.64]], [[0.49]], [[0.81]]], 150, rng=7)
+    for k in (1, 2, 3):
+        f = mixture.fit(assay, k, rng=0, max_iter=500)
+        g = mixture.fit(assay * 10.0, k, init=(f.weights, f.means * 10.0, f.covariances * 100.0), max_iter=0)
+        assert g.log_likelihood[-1] == pytest.approx(f.log_likelihood[-1] - 150 * np.log(10.0), rel=1e-12)

@@ -142,3 +142,46 @@ def test_decision_boundaries_trace_the_posterior_tie():
     assert lines and all(np.allclose(line[:, 0], 0.0, atol=1e-9) for line in lines)
     ys = np.concatenate([line[:, 1] for line in lines])
     assert ys.min() == pytest.approx(0.0) and ys.max() == pytest.approx(1.0)
+
+
+def test_match_labels_maximises_agreement_like_brute_force():
+    import itertools
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        ref = rng.integers(0, 4, size=60)
+        found = np.where(rng.random(60) < 0.7, rng.permutation(4)[ref], rng.integers(0, 4, size=60))
+        out = plotting.match_labels(found, ref)
+        best = max(np.sum(np.array(p)[found] == ref) for p in itertools.permutations(range(4)))
+        assert np.sum(out == ref) == best
+        # a renumbering: the same partition
+        assert len({(a, b) for a, b in zip(found, out)}) == len(np.unique(found))
+
+
+def test_match_labels_more_clusters_than_reference_and_bad_input():
+    out = plotting.match_labels(np.array([0, 1, 2, 3]), np.array([0, 0, 1, 1]))
+    assert sorted(out[[0, 1]]) in ([0, 2], [0, 3]) and set(out) == {0, 1, 2, 3}
+    with pytest.raises(ValueError, match="same length"):
+        plotting.match_labels([0, 1], [0, 1, 1])
+    with pytest.raises(ValueError, match="labels must be non-negative integers"):
+        plotting.match_labels([0.5, 1.0], [0, 1])
+
+
+def test_responsibility_colors_mix_component_colours():
+    from matplotlib.colors import to_rgb
+
+    c = plotting.responsibility_colors([[1.0, 0.0], [0.5, 0.5]])
+    np.testing.assert_allclose(c[0], to_rgb(plotting.cluster_color(0)))
+    np.testing.assert_allclose(c[1], (np.array(to_rgb(plotting.cluster_color(0)))
+                                      + to_rgb(plotting.cluster_color(1))) / 2)
+
+
+def test_plot_em_state_and_bic_grid():
+    ax = _ax()
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [5.0, 5.0], [6.0, 5.0]])
+    pc = plotting.plot_em_state(ax, X, [0.5, 0.5], [[0.5, 0.0], [5.5, 5.0]], [np.eye(2)] * 2)
+    assert len(pc.get_offsets()) == 4 and len(ax.get_lines()) == 4   # 2 components x (1, 2) std
+    ax = _ax()
+    plotting.plot_bic_grid(ax, [1, 2, 3], {"full": [10.0, 5.0, 7.0], "diag": [9.0, 6.0, 4.5]})
+    stars = [line for line in ax.get_lines() if line.get_marker() == "*"]
+    assert [(s.get_xdata()[0], s.get_markersize()) for s in stars] == [(2, 11), (3, 20)]

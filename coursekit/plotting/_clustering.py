@@ -31,6 +31,11 @@ __all__ = [
     "plot_posterior_map",
     "plot_loglik_curve",
     "plot_information_criteria",
+    "plot_bic_grid",
+    "match_labels",
+    "responsibility_colors",
+    "scatter_responsibilities",
+    "plot_em_state",
 ]
 
 # One colour per cluster/component/class, the same in every figure of chapters 4-7.
@@ -41,6 +46,86 @@ _COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
 def cluster_color(k):
     """The colour of cluster (component, class) ``k``; cycles after ten."""
     return _COLORS[int(k) % len(_COLORS)]
+
+
+def match_labels(labels, reference):
+    """Renumber cluster ``labels`` so that they agree as much as possible with ``reference``.
+
+    Cluster numbers are arbitrary (k-means and EM return them in whatever order the start gave);
+    to colour found clusters like the true groups, or to compare two fits, each found cluster is
+    given the reference label it shares most points with, one-to-one: the assignment that
+    maximises the number of agreeing points (Hungarian algorithm on the (K, K) contingency table,
+    ``scipy.optimize.linear_sum_assignment``).
+
+    Parameters
+    ----------
+    labels : array-like of int, shape (N,)
+        Found clusters, 0 .. K-1.
+    reference : array-like of int, shape (N,)
+        Labels to agree with (true groups, or another fit's clusters), 0 .. K'-1.
+
+    Returns
+    -------
+    ndarray of int, shape (N,)
+        ``labels`` renumbered.  With more found clusters than reference labels, the unmatched
+        ones get the numbers K', K'+1, ... in their original order.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    labels = np.asarray(labels)
+    reference = np.asarray(reference)
+    if labels.shape != reference.shape or labels.ndim != 1:
+        raise ValueError(f"labels and reference must be 1-D of the same length, got shapes "
+                         f"{labels.shape} and {reference.shape}")
+    for name, arr in (("labels", labels), ("reference", reference)):
+        if arr.size and (not np.issubdtype(arr.dtype, np.integer) or arr.min() < 0):
+            raise ValueError(f"{name} must be non-negative integers")
+    if labels.size == 0:
+        return labels.copy()
+    k, k_ref = int(labels.max()) + 1, int(reference.max()) + 1
+    table = np.zeros((k, k_ref))
+    np.add.at(table, (labels, reference), 1)
+    rows, cols = linear_sum_assignment(table, maximize=True)
+    mapping = np.full(k, -1)
+    mapping[rows] = cols
+    unmatched = np.flatnonzero(mapping < 0)
+    mapping[unmatched] = k_ref + np.arange(unmatched.size)
+    return mapping[labels]
+
+
+def responsibility_colors(resp):
+    """RGB colour of each point: the component colours mixed in proportion to its responsibilities.
+
+    ``resp`` (N, K) with rows summing to one; returns (N, 3).  A point owned by one component
+    gets that component's colour; a point shared half and half gets the average of two colours.
+    """
+    from matplotlib.colors import to_rgb
+
+    resp = np.asarray(resp, dtype=float)
+    colors = np.array([to_rgb(cluster_color(j)) for j in range(resp.shape[1])])
+    return np.clip(resp @ colors, 0.0, 1.0)
+
+
+def scatter_responsibilities(ax, X, resp, s=12, **kwargs):
+    """Scatter 2-D points coloured by :func:`responsibility_colors`; returns the PathCollection."""
+    X = np.asarray(X, dtype=float)
+    return ax.scatter(X[:, 0], X[:, 1], c=responsibility_colors(resp), s=s, linewidths=0, **kwargs)
+
+
+def plot_em_state(ax, X, weights, means, covariances, resp=None, n_stds=(1.0, 2.0), s=10):
+    """One state of EM: points coloured by their responsibilities, each component's ellipses.
+
+    ``resp`` defaults to the responsibilities of the given parameters (the E-step).  Each
+    component is drawn at ``n_stds`` standard deviations (solid, then dashed) in its colour.
+    """
+    from .. import mixture
+
+    if resp is None:
+        resp = mixture.responsibilities(X, weights, means, covariances)
+    points = scatter_responsibilities(ax, X, resp, s=s)
+    for n_std, style in zip(n_stds, ("-", "--", ":")):
+        plot_ellipses(ax, means, covariances, n_std=n_std, ls=style)
+    return points
 
 
 def _colors(labels):
@@ -333,6 +418,28 @@ def plot_loglik_curve(ax, values, current=None, ylabel=r"log-likelihood $\ell(\t
     ax.set_xlabel("iteration")
     ax.set_ylabel(ylabel)
     return line
+
+
+def plot_bic_grid(ax, ks, scores, markers=("o", "s", "^", "D")):
+    """BIC against the number of components, one line per covariance type; stars the minimum.
+
+    ``scores`` maps a covariance type to its BIC values at ``ks``.  The overall minimum gets a
+    large star; each line's own minimum a small one.
+    """
+    ks = np.asarray(ks)
+    best = min(scores, key=lambda t: np.min(scores[t]))
+    for j, (name, values) in enumerate(scores.items()):
+        values = np.asarray(values, dtype=float)
+        color = cluster_color(j)
+        ax.plot(ks, values, marker=markers[j % len(markers)], color=color, label=name)
+        i = int(np.argmin(values))
+        ax.plot(ks[i], values[i], "*", color=color, ms=20 if name == best else 11,
+                markeredgecolor="black", zorder=5)
+    ax.set_xticks(ks)
+    ax.set_xlabel("number of components K")
+    ax.set_ylabel("BIC (lower is better)")
+    ax.legend(title="covariance", frameon=False)
+    return ax
 
 
 def plot_information_criteria(ax, ks, bic, aic=None):

@@ -29,6 +29,7 @@ from . import STATUSES
 from . import notebook as nbk
 from . import sandbox
 from .gradebook import GradebookWriter, default_url, sqlite_path
+from .pool import WorkerPool
 from .worker import file_sha256
 
 GRADER_VERSION = "1"
@@ -154,7 +155,12 @@ def _grader_key(source_path, limits):
     return h.hexdigest()
 
 
-def _run_worker(job, job_path, hard_timeout):
+def _run_worker(job, job_path, hard_timeout, pool=None):
+    if pool is not None:
+        rc, killed = pool.run(job_path, hard_timeout)
+        if rc != 0 or killed:  # else the worker killed the uid's processes itself
+            sandbox.kill_uid(job.get("uid"))
+        return rc, killed
     cmd = [sys.executable, "-m", "coursekit.grading.worker", job_path]
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
     log = open(os.path.join(job["staging"], "worker.log"), "wb")
@@ -282,7 +288,7 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
             job_path = os.path.join(staging, "job.json")
             with open(os.open(job_path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as fh:
                 json.dump(job, fh)
-            rc, killed = _run_worker(job, job_path, timeout + HARD_MARGIN)
+            rc, killed = _run_worker(job, job_path, timeout + HARD_MARGIN, workers)
             res = _load_result(job, rc, killed, task_list)
             with lock:
                 writer.record(res)
@@ -296,9 +302,13 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
                 shutil.rmtree(staging, ignore_errors=True)
             return student
 
-        with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
-            for fut in concurrent.futures.as_completed([pool.submit(one, t) for t in todo]):
-                fut.result()
+        workers = WorkerPool(min(int(jobs), max(1, len(todo))), cwd=tmp_root, log_dir=tmp_root)
+        try:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
+                for fut in concurrent.futures.as_completed([pool.submit(one, t) for t in todo]):
+                    fut.result()
+        finally:
+            workers.close()
         # Unchanged submissions are in the gradebook already; make sure of it (e.g. a new --db).
         for student in sorted(results):
             if (student, found.get(student)) not in [(t[0], t[1]) for t in todo]:

@@ -31,6 +31,7 @@ import sys
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWIPC = 0x08000000
 MS_RDONLY = 1
 MS_NOSUID = 2
 MS_NODEV = 4
@@ -87,7 +88,8 @@ SYSTEM_DIRS = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "
 
 
 def _isolate_fs(reveal):
-    """Cover every non-system top-level directory, then bind-mount back only ``reveal``.
+    """Cover every non-system top-level directory and ``/dev/shm``, then bind-mount back only
+    ``reveal``; also a private System V IPC namespace.
 
     Must run in a fresh mount namespace. The originals are reached through ``O_PATH`` file
     descriptors opened before they are covered (``/proc/self/fd/N`` as the bind source).
@@ -106,6 +108,14 @@ def _isolate_fs(reveal):
                       b"size=1m,mode=755") != 0:
             raise OSError(ctypes.get_errno(), f"cannot cover {top}")
         covered.append(top)
+    # /dev stays the host's, but not its shared memory: a private, empty /dev/shm (POSIX shared
+    # memory and semaphores work; nothing is left there for the next submission to read).
+    if os.path.isdir("/dev/shm") and libc.mount(b"tmpfs", b"/dev/shm", b"tmpfs",
+                                                 MS_NOSUID | MS_NODEV, b"size=64m,mode=1777") != 0:
+        raise OSError(ctypes.get_errno(), "cannot cover /dev/shm")
+    # System V IPC objects and POSIX message queues: a private IPC namespace.
+    if libc.unshare(CLONE_NEWIPC) != 0:
+        raise OSError(ctypes.get_errno(), "cannot create an IPC namespace")
     for path, fd in keep:
         if not any(path == c or path.startswith(c + "/") for c in covered):
             continue
@@ -216,17 +226,51 @@ def kill_uid(uid):
     """SIGKILL every process owned by ``uid`` (fork-bomb children, daemons that left the group)."""
     if not uid or not is_root():
         return
-    for _ in range(3):
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - child
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        try:
+            os.setresuid(uid, uid, uid)
+            # As that uid, pid -1 means "every process I may signal": exactly its own processes.
+            # Three rounds, as a fork bomb may be forking while we kill.
+            for _ in range(3):
+                try:
+                    os.kill(-1, signal.SIGKILL)
+                except ProcessLookupError:
+                    break
+        except OSError:
+            pass
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+SHARED_WRITABLE_DIRS = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def remove_files_of(uid, dirs=SHARED_WRITABLE_DIRS):
+    """Delete what ``uid`` left at the top of the machine's shared writable folders.
+
+    Without namespaces a kernel sees the real ``/tmp`` and ``/dev/shm``; whatever it left there
+    must not wait for the next submission. (With namespaces those folders are private to it.)
+    """
+    if not uid or not is_root():
+        return
+    import shutil
+
+    for d in dirs:
+        try:
+            entries = list(os.scandir(d))
+        except OSError:
+            continue
+        for e in entries:
             try:
-                os.setresuid(uid, uid, uid)
-                # As that uid, pid -1 means "every process I may signal": exactly its own processes.
-                os.kill(-1, signal.SIGKILL)
+                if e.stat(follow_symlinks=False).st_uid != uid:
+                    continue
+                if e.is_dir(follow_symlinks=False):
+                    shutil.rmtree(e.path, ignore_errors=True)
+                else:
+                    os.unlink(e.path)
             except OSError:
                 pass
-            os._exit(0)
-        os.waitpid(pid, 0)
 
 
 def readable_by(uid, path):
@@ -272,6 +316,33 @@ def close_paths(paths, probe_uid, log=print):
     return changed
 
 
+def enter(uid=0, memory_mb=0, nproc=0, fsize_mb=0, cpu_seconds=0, chown=(), hide=(),
+          isolate_fs=False, reveal=(), no_network=False, cwd=None):
+    """Put the calling process in the sandbox, in the order the module docstring gives.
+
+    Used by the launcher below (then ``exec`` the kernel) and by the kernel fork server
+    (:mod:`coursekit.grading.forkserver`, in the freshly forked child, then start the kernel in
+    that process): both paths set up exactly the same sandbox.
+    """
+    if is_root():
+        if hide or isolate_fs:
+            if not _new_mount_namespace():
+                sys.stderr.write("sandbox: mount namespace unavailable; relying on permissions\n")
+            else:
+                if isolate_fs:
+                    _isolate_fs(list(reveal) + ([cwd] if cwd else []))
+                _hide_paths(hide)
+        if no_network:
+            _no_network()
+    set_limits(memory_mb, nproc, fsize_mb, cpu_seconds)
+    if uid and is_root():
+        for path in chown:
+            os.chown(path, uid, uid)
+        drop_privileges(uid)
+    if cwd:
+        os.chdir(cwd)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m coursekit.grading.sandbox")
     p.add_argument("--uid", type=int, default=0)
@@ -291,23 +362,9 @@ def main(argv=None):
     cmd = a.cmd[1:] if a.cmd[:1] == ["--"] else a.cmd
     if not cmd:
         p.error("no command")
-    if is_root():
-        if a.hide or a.isolate_fs:
-            if not _new_mount_namespace():
-                sys.stderr.write("sandbox: mount namespace unavailable; relying on permissions\n")
-            else:
-                if a.isolate_fs:
-                    _isolate_fs(a.reveal + ([a.cwd] if a.cwd else []))
-                _hide_paths(a.hide)
-        if a.no_network:
-            _no_network()
-    set_limits(a.memory_mb, a.nproc, a.fsize_mb, a.cpu_seconds)
-    if a.uid and is_root():
-        for path in a.chown:
-            os.chown(path, a.uid, a.uid)
-        drop_privileges(a.uid)
-    if a.cwd:
-        os.chdir(a.cwd)
+    enter(uid=a.uid, memory_mb=a.memory_mb, nproc=a.nproc, fsize_mb=a.fsize_mb,
+          cpu_seconds=a.cpu_seconds, chown=a.chown, hide=a.hide, isolate_fs=a.isolate_fs,
+          reveal=a.reveal, no_network=a.no_network, cwd=a.cwd)
     os.execv(cmd[0], cmd)
 
 

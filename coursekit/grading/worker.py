@@ -27,6 +27,7 @@ import hashlib  # noqa: E402
 import html  # noqa: E402
 import json
 import os
+import queue
 import re
 import secrets
 import shutil
@@ -57,20 +58,61 @@ class _CappedClient(AsyncKernelClient):
         sock = self.context.socket(channel_socket_types[channel])
         sock.linger = 1000
         sock.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+        # The kernel binds its sockets a moment after we connect: retry every 10 ms, not 100.
+        sock.setsockopt(zmq.RECONNECT_IVL, 10)
         if identity:
             sock.identity = identity
         sock.connect(self._make_url(channel))
         return sock
 
+    async def wait_for_ready(self, timeout=None):
+        """jupyter_client's check (a kernel_info reply, then one IOPub message so that IOPub is
+        known to be connected), without its final 0.2 s of waiting for IOPub to fall silent:
+        messages left over from the handshake belong to no cell and nbclient ignores them."""
+        deadline = time.monotonic() + (timeout if timeout is not None else 60)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except queue.Empty:
+                msg = None
+            if msg is not None and msg["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except queue.Empty:
+                    pass
+                else:
+                    self._handle_kernel_info_reply(msg)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+
 
 class SandboxKernelManager(AsyncKernelManager):
-    """Starts ``ipykernel`` through :mod:`coursekit.grading.sandbox` with the job's limits."""
+    """Starts ``ipykernel`` through :mod:`coursekit.grading.sandbox` with the job's limits.
+
+    Either by ``exec`` (the launcher command below) or, when the worker has a fork server, as a
+    child of the fork server that entered the same sandbox (:mod:`coursekit.grading.forkserver`)
+    with the same kernel arguments.
+    """
 
     sandbox_args: list = []
 
     def format_kernel_cmd(self, extra_arguments=None):
-        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file]
+        kernel = [sys.executable, "-m", "ipykernel_launcher", "-f", self.connection_file,
+                  *(extra_arguments or [])]
         return [sys.executable, "-m", "coursekit.grading.sandbox", *self.sandbox_args, "--", *kernel]
+
+    def use_fork_server(self, server, log, env, sandbox_kw):
+        from . import forkserver
+
+        prov = forkserver.provisioner_class()(kernel_id=self.kernel_id or secrets.token_hex(8),
+                                              kernel_spec=self.kernel_spec, parent=self)
+        prov.server = server
+        prov.spawn_kw = dict(log=log, env=env, sandbox_kw=sandbox_kw)
+        self.provisioner = prov
 
 
 class GradingClient(NotebookClient):
@@ -265,11 +307,33 @@ class Result:
         path = self.job["result_path"]
         tmp = path + ".part"
         with open(tmp, "w") as fh:
-            json.dump(self.data, fh, indent=1)
+            # Saved after every test cell: compact (C encoder) until the final, readable one.
+            json.dump(self.data, fh, indent=1 if complete else None)
         os.replace(tmp, path)
 
 
-async def _execute(job, nb, result, private, uid):
+def sandbox_keywords(job, uid, private, connection_file):
+    """The kernel's sandbox (keywords of :func:`coursekit.grading.sandbox.enter`), one
+    description for both ways of starting it (launcher ``exec`` or fork server)."""
+    isolate = bool(uid and job.get("namespaces"))
+    return dict(uid=uid, memory_mb=int(job["memory_mb"]), nproc=int(job["nproc"]),
+                fsize_mb=int(job["fsize_mb"]), cpu_seconds=int(job["timeout"]) + 30,
+                chown=[connection_file], cwd=private, isolate_fs=isolate, no_network=isolate,
+                hide=list(job.get("hide", [])) if isolate else [])
+
+
+def launcher_args(kw):
+    """The same sandbox as command-line arguments of ``python -m coursekit.grading.sandbox``."""
+    args = ["--memory-mb", str(kw["memory_mb"]), "--nproc", str(kw["nproc"]),
+            "--fsize-mb", str(kw["fsize_mb"]), "--cpu-seconds", str(kw["cpu_seconds"]),
+            "--cwd", kw["cwd"]]
+    args += [a for p in kw["chown"] for a in ("--chown", p)]
+    args += sandbox.launcher_args(kw["uid"], kw["isolate_fs"])
+    args += [a for p in kw["hide"] for a in ("--hide", p)]
+    return args
+
+
+async def _execute(job, nb, result, private, uid, kernels=None):
     test_cells = {i: nbk.grade_id(c) for i, c in enumerate(nb.cells) if nbk.is_test_cell(c)}
     sentinels = {}
     for i in test_cells:
@@ -283,23 +347,26 @@ async def _execute(job, nb, result, private, uid):
     km = SandboxKernelManager(transport="ipc", ip=os.path.join(private, "k"),
                               client_class="coursekit.grading.worker._CappedClient")
     km.connection_file = os.path.join(private, "kernel.json")
-    args = ["--memory-mb", str(job["memory_mb"]), "--nproc", str(job["nproc"]),
-            "--fsize-mb", str(job["fsize_mb"]), "--cpu-seconds", str(int(job["timeout"]) + 30),
-            "--chown", km.connection_file, "--cwd", private]
-    args += sandbox.launcher_args(uid, job.get("namespaces"))
-    if uid and job.get("namespaces"):
-        args += [a for p in job.get("hide", []) for a in ("--hide", p)]
-    km.sandbox_args = args
+    kw = sandbox_keywords(job, uid, private, km.connection_file)
+    km.sandbox_args = launcher_args(kw)
+    # The kernel's own stdout/stderr (fd-level writes bypass the messaging) go to a log file
+    # outside its reach, capped by RLIMIT_FSIZE.
+    log_path = os.path.join(job["staging"], "kernel.log")
+    if kernels is not None and kernels.can_fork:
+        km.use_fork_server(kernels, log_path, kernel_env(private), kw)
+        result.data["kernel_start"] = "fork"
+    else:
+        result.data["kernel_start"] = "exec"
     client = GradingClient(nb, job["output_kb"] * 1024, km=km, kernel_name="python3",
                            timeout=job["cell_timeout"], allow_errors=True, startup_timeout=60,
+                           shutdown_kernel="immediate",
                            resources={"metadata": {"path": private}})
     client.sentinels = sentinels
     timed_out, died = set(), None
     guard_key = "_ck_" + secrets.token_hex(8)
     deadline = time.monotonic() + job["timeout"]
-    # The kernel's own stdout/stderr (fd-level writes bypass the messaging) go to a log file
-    # outside its reach, capped by RLIMIT_FSIZE.
-    log = open(os.path.join(job["staging"], "kernel.log"), "wb")
+    log = open(log_path, "ab")
+    job["_open_files"].append(log)  # closed by grade(), whatever happens here
     async with client.async_setup_kernel(cwd=private, env=kernel_env(private),
                                          stdout=log, stderr=log):
         result.data["timing"]["kernel_ready"] = time.monotonic() - T0
@@ -494,14 +561,22 @@ def file_sha256(path):
     return h.hexdigest()
 
 
-def grade(job):
-    """Grade the submission described by ``job`` (a dict); returns the result dict."""
+def grade(job, kernels=None):
+    """Grade the submission described by ``job`` (a dict); returns the result dict.
+
+    ``kernels``: a :class:`coursekit.grading.forkserver.ForkServer` to get the kernel from
+    (the long-lived worker of :func:`serve`), else the kernel is started by ``exec`` through the
+    sandbox launcher. Either way it runs in the sandbox that ``job`` describes.
+    """
+    global T0
+    T0 = time.monotonic()
     source_nb = nbk.read_source(job["source"])
     result = Result(job, nbk.tasks(source_nb), job.get("sha256", ""))
     result.save()
     uid = int(job.get("uid") or 0)
     private = os.path.join(job["staging"], "sub")
     nb = client = None
+    job["_open_files"] = []
     try:
         if not job.get("submission"):
             raise nbk.SubmissionError("missing_notebook",
@@ -514,7 +589,7 @@ def grade(job):
         job["_missing"] = info["missing"]
         _prepare_private_dir(job, private, uid, job["submission"])
         try:
-            client = asyncio.run(_execute(job, nb, result, private, uid))
+            client = asyncio.run(_execute(job, nb, result, private, uid, kernels))
         except Exception as exc:
             for t in result.data["tasks"]:
                 if t["message"].startswith("not run"):
@@ -522,12 +597,19 @@ def grade(job):
             import traceback
 
             traceback.print_exc()
-        if client.overflow:
+        if client is not None and client.overflow:
             result.data["notes"].append(f"output truncated after {job['output_kb']} kB")
     except nbk.SubmissionError as exc:
         result.set_all(exc.status, exc.message)
     finally:
-        sandbox.kill_uid(uid)
+        for fh in job.pop("_open_files"):
+            fh.close()
+        if kernels is not None and kernels.alive():
+            kernels.kill_uid(uid)  # forks from the single-threaded fork server
+        else:
+            sandbox.kill_uid(uid)
+        if not job.get("namespaces"):
+            sandbox.remove_files_of(uid)
         shutil.rmtree(private, ignore_errors=True)
     result.save(complete=True)
     try:
@@ -543,14 +625,121 @@ def grade(job):
 T0 = time.monotonic()
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    with open(argv[0]) as fh:
-        job = json.load(fh)
+def _cap_memory(mb):
     # The grader itself must survive a kernel that floods it: cap its own address space.
     import resource
-    cap = int(job.get("worker_memory_mb", 4096)) * 1024 * 1024
+
+    cap = int(mb) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+class _KernelSource:
+    """The serving worker's fork server: started on first use, restarted if it died or if a job
+    asks for other preloaded modules; ``None`` (exec every kernel) when it cannot fork."""
+
+    def __init__(self):
+        self.server = None
+        self.preload = None
+        self.home = None
+
+    def get(self, job):
+        from . import forkserver
+
+        if job.get("kernel_start") == "exec":
+            return None
+        preload = tuple(job.get("preload", ()))
+        if self.server is not None and (not self.server.alive() or preload != self.preload):
+            self.close()
+        if self.server is None:
+            import tempfile
+
+            # The fork server's own HOME, TMPDIR, ... (root only, 0700): never a kernel's.
+            self.home = tempfile.mkdtemp(prefix="coursekit-forkserver-")
+            for sub in ("tmp", ".mpl", ".ipython", ".jupyter", ".numba"):
+                os.makedirs(os.path.join(self.home, sub), mode=0o700)
+            try:
+                self.server = forkserver.ForkServer(
+                    kernel_env(self.home), preload,
+                    log_path=os.path.join(self.home, "forkserver.log"))
+            except forkserver.ForkServerError as exc:
+                print(f"worker: no fork server ({exc}); kernels start by exec", file=sys.stderr)
+                self.server = None
+                return None
+            self.preload = preload
+            if not self.server.can_fork:
+                print(f"worker: the fork server has {self.server.threads} threads after its "
+                      "imports, so it does not fork; kernels start by exec", file=sys.stderr)
+            if self.server.failed_imports:
+                print("worker: fork server could not preload: "
+                      + "; ".join(self.server.failed_imports), file=sys.stderr)
+        return self.server if self.server.can_fork else None
+
+    def close(self):
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+        if self.home:
+            shutil.rmtree(self.home, ignore_errors=True)
+            self.home = None
+
+
+def serve(jobs_in, replies_out):
+    """The long-lived worker of :class:`coursekit.grading.pool.WorkerPool`.
+
+    Reads one job file path per line from ``jobs_in``, grades it (kernels from this worker's fork
+    server), and answers one JSON line ``{"job": PATH, "ok": BOOL}`` on ``replies_out`` once the
+    result and feedback files are written. While a job runs, this process's stdout and stderr go
+    to the job's ``worker.log``. Stops at end of input.
+    """
+    source = _KernelSource()
+    saved = os.dup(1), os.dup(2)
+    try:
+        for line in jobs_in:
+            path = line.strip()
+            if not path:
+                continue
+            ok = False
+            log = None
+            try:
+                with open(path) as fh:
+                    job = json.load(fh)
+                log = os.open(os.path.join(job["staging"], "worker.log"),
+                              os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.dup2(log, 1)
+                os.dup2(log, 2)
+                grade(job, kernels=source.get(job))
+                ok = True
+            except Exception:  # noqa: BLE001 - the parent records a grader_error for this job
+                import traceback
+
+                traceback.print_exc()
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os.dup2(saved[0], 1)
+                os.dup2(saved[1], 2)
+                if log is not None:
+                    os.close(log)
+            replies_out.write(json.dumps({"job": path, "ok": ok}) + "\n")
+            replies_out.flush()
+    finally:
+        source.close()
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--serve"]:
+        # Replies go on the original stdout; anything printed goes to stderr instead.
+        replies = os.fdopen(os.dup(1), "w")
+        os.dup2(2, 1)
+        _cap_memory(int(argv[1]) if len(argv) > 1 else 4096)
+        serve(sys.stdin, replies)
+        return 0
+    with open(argv[0]) as fh:
+        job = json.load(fh)
+    _cap_memory(job.get("worker_memory_mb", 4096))
     grade(job)
     return 0
 

@@ -1,0 +1,361 @@
+"""A fork server for sandboxed kernels: the start-up that does not depend on the student, paid once.
+
+Starting a fresh IPython kernel for every submission costs about 1.6 s of CPU before the
+student's first cell runs: a new interpreter, then importing IPython, ipykernel, numpy, scipy
+and coursekit (numba included). None of it depends on the student. The fork server pays it once:
+
+* it is a fresh interpreter (``python -m coursekit.grading.forkserver``), started by a grading
+  worker with the kernels' minimal environment (so ``/proc/self/environ`` of every kernel holds
+  nothing of the grader's), working directory ``/``, no course file, no submission, no job, and
+  it imports the kernel's modules (``PRELOAD`` plus what the instructor's notebook imports);
+* for each submission it forks. The child -- before any student code exists -- starts a new
+  session, closes every inherited file descriptor (the fork server's socket included), enters
+  the sandbox with :func:`coursekit.grading.sandbox.enter` exactly as the launcher does (private
+  mount and network namespaces, only the interpreter, coursekit and its own empty directory
+  visible, resource limits, a fresh uid and no groups), asks to be killed if the fork server
+  dies, reseeds NumPy's global generator and then becomes an ordinary ``ipykernel`` on the
+  connection file the grading worker wrote;
+* it never runs student code itself, and each child is used for one submission only, so
+  every submission still gets a fresh kernel process of its own: the children share nothing
+  but the read-only state of the fork server at fork time (copy-on-write memory), which holds
+  only library modules.
+
+The fork server refuses to fork when the preloaded modules started a thread (``fork`` would copy
+a lock another thread holds); the worker then starts kernels the slow way, through the sandbox
+launcher. Requests travel over a ``SOCK_SEQPACKET`` socket pair created by the grading worker;
+the fork server answers each ``spawn`` with the child's pid and a pidfd, through which the worker
+watches and signals that kernel (it is not the worker's child).
+
+What differs from a kernel started by ``exec``: Python's hash seed is the fork server's (one per
+worker, not one per kernel), and the modules in ``PRELOAD`` are already imported when the first
+cell runs (as if the notebook had imported them itself).
+"""
+
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+
+MAX_REQUEST = 1 << 20
+
+# Imported once by the fork server: the kernel itself and what every homework notebook uses.
+PRELOAD = (
+    "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "ipykernel.zmqshell", "ipykernel.iostream",
+    "IPython.core.interactiveshell", "IPython.core.oinspect", "IPython.core.completer", "jedi", "matplotlib_inline.backend_inline",
+    "numpy", "numpy.testing", "scipy.special", "scipy.linalg", "matplotlib", "matplotlib.pyplot",
+    "coursekit", "coursekit.autograde", "coursekit.gaussian", "coursekit.mixture",
+    "coursekit.kmeans", "coursekit._kmeans_kernels", "coursekit.classifier", "coursekit.datasets",
+)
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+
+
+def _import_all(names):
+    """Import each module; return the names that failed (a missing optional module is not fatal)."""
+    import importlib
+
+    failed = []
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - reported, the kernel imports it itself later
+            failed.append(f"{name}: {type(exc).__name__}: {exc}")
+    return failed
+
+
+def _threads():
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
+
+
+def _reap():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _fresh_process_state():
+    """Forget what the preloaded modules derived from the fork server's environment and state."""
+    import tempfile
+
+    tempfile.tempdir = None  # recomputed from this kernel's TMPDIR
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()  # the legacy global generator: not the server's
+    if "numba" in sys.modules:
+        # NUMBA_CACHE_DIR and the rest, for the student's own @njit functions (coursekit's were
+        # compiled without a cache: the fork server has nowhere to keep one, see ForkServer).
+        sys.modules["numba"].core.config.reload_config()
+
+
+def _child(req):
+    """In the forked child: sandbox, then run ipykernel on the worker's connection file."""
+    code = 1
+    try:
+        os.setsid()
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        log = os.open(req["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX") if os.sysconf("SC_OPEN_MAX") > 0 else 4096)
+        from . import sandbox
+
+        kw = dict(req["sandbox"])
+        if kw.get("isolate_fs"):
+            # This process's own interpreter and coursekit: the ones its modules came from.
+            kw["reveal"] = sandbox.interpreter_paths()
+        sandbox.enter(**kw)
+        import ctypes
+
+        libc = ctypes.CDLL(None)
+        # After the uid change (which clears it): die with the fork server, never outlive it.
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        # The uid change also made this process non-dumpable (its /proc/self owned by root); an
+        # exec'd kernel is dumpable again, so is this one (core dumps stay off: RLIMIT_CORE 0).
+        libc.prctl(PR_SET_DUMPABLE, 1)
+        if os.getppid() != req["server_pid"]:
+            os._exit(1)
+        os.environ.clear()
+        os.environ.update(req["env"])
+        _fresh_process_state()
+        argv = ["ipykernel_launcher", *req["kernel_args"]]
+        sys.argv = argv
+        if sys.path and sys.path[0] in ("", "/"):
+            del sys.path[0]
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance(argv=argv[1:])
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    except BaseException:  # noqa: BLE001 - the worker sees a dead kernel; the log says why
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:  # noqa: BLE001
+            pass
+        os._exit(code)
+
+
+def _serve(sock, fork_ok):
+    from . import sandbox
+
+    while True:
+        try:
+            data = sock.recv(MAX_REQUEST)
+        except InterruptedError:  # pragma: no cover - PEP 475 retries
+            continue
+        _reap()
+        if not data:
+            return  # the worker is gone
+        req = json.loads(data)
+        op = req.get("op")
+        if op == "spawn":
+            if not fork_ok:
+                sock.send(json.dumps({"error": "this fork server does not fork"}).encode())
+                continue
+            req["server_pid"] = os.getpid()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - child (covered by every grading test)
+                _child(req)
+            try:
+                pidfd = os.pidfd_open(pid)
+            except OSError as exc:
+                os.kill(pid, signal.SIGKILL)
+                sock.send(json.dumps({"error": f"pidfd_open: {exc}"}).encode())
+                continue
+            try:
+                socket.send_fds(sock, [json.dumps({"pid": pid}).encode()], [pidfd])
+            finally:
+                os.close(pidfd)
+        elif op == "kill_uid":
+            sandbox.kill_uid(int(req["uid"]))
+            _reap()
+            sock.send(b'{"ok": true}')
+        else:
+            sock.send(json.dumps({"error": f"unknown request {op!r}"}).encode())
+
+
+def main(argv=None):
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m coursekit.grading.forkserver")
+    p.add_argument("--fd", type=int, required=True, help="the SOCK_SEQPACKET socket to serve")
+    p.add_argument("--preload", default="", help="extra modules to import, comma-separated")
+    a = p.parse_args(argv)
+    sock = socket.socket(fileno=a.fd)
+    import ctypes
+
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # die with the worker
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]  # never import from the working directory
+    names = list(PRELOAD) + [m for m in a.preload.split(",") if m]
+    failed = _import_all(names)
+    threads = _threads()
+    fork_ok = threads == 1 and hasattr(os, "pidfd_open")
+    hello = {"pid": os.getpid(), "fork": fork_ok, "threads": threads, "failed": failed}
+    sock.send(json.dumps(hello).encode())
+    _serve(sock, fork_ok)
+    return 0
+
+
+class ForkServerError(RuntimeError):
+    pass
+
+
+class ForkedKernel:
+    """What :class:`subprocess.Popen` offers jupyter_client, for a kernel that is not our child.
+
+    Watched and signalled through a pidfd, so a recycled pid can never be confused with it.
+    The exit status belongs to the fork server (its parent); here an exited kernel reports -1.
+    """
+
+    def __init__(self, pid, pidfd):
+        self.pid = pid
+        self.pidfd = pidfd
+        self.returncode = None
+        self.stdin = self.stdout = self.stderr = None
+
+    def poll(self):
+        if self.returncode is None:
+            import select
+
+            if select.select([self.pidfd], [], [], 0)[0]:
+                self.returncode = -1
+                self._close()
+        return self.returncode
+
+    def wait(self, timeout=None):
+        import select
+
+        if self.returncode is None:
+            if not select.select([self.pidfd], [], [], timeout)[0]:
+                import subprocess
+
+                raise subprocess.TimeoutExpired(str(self.pid), timeout)
+            self.poll()
+        return self.returncode
+
+    def send_signal(self, sig):
+        if self.returncode is None:
+            signal.pidfd_send_signal(self.pidfd, sig)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+    def _close(self):
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+
+    def __del__(self):
+        self._close()
+
+
+def provisioner_class():
+    """A jupyter_client provisioner that gets its kernel from a :class:`ForkServer`."""
+    from jupyter_client.provisioning import LocalProvisioner
+
+    class ForkProvisioner(LocalProvisioner):
+        server = None      # the ForkServer
+        spawn_kw = None    # log, env, sandbox keywords
+
+        async def launch_kernel(self, cmd, **kwargs):
+            # The arguments jupyter_client and nbclient meant for ipykernel (connection file,
+            # in-memory history): the same kernel command line as the launcher path.
+            args = cmd[cmd.index("ipykernel_launcher") + 1:]
+            pid, pidfd = self.server.spawn(args, **self.spawn_kw)
+            self.process = ForkedKernel(pid, pidfd)
+            self.pid = self.pgid = pid  # the child called setsid(): its own process group
+            self.cwd = kwargs.get("cwd")
+            return self.connection_info
+
+    return ForkProvisioner
+
+
+class ForkServer:
+    """The grading worker's handle on its fork server (one per worker process, not thread-safe)."""
+
+    def __init__(self, env, preload=(), log_path=None, timeout=300):
+        import subprocess
+
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock = parent
+        log = open(log_path or os.devnull, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "coursekit.grading.forkserver", "--fd", str(child.fileno()),
+                 "--preload", ",".join(preload)],
+                pass_fds=[child.fileno()], env=env, cwd="/", stdin=subprocess.DEVNULL,
+                stdout=log, stderr=log, start_new_session=True)
+        finally:
+            child.close()
+            log.close()
+        self.sock.settimeout(timeout)
+        try:
+            hello = json.loads(self.sock.recv(MAX_REQUEST) or b"null")
+        except (OSError, ValueError) as exc:
+            self.close()
+            raise ForkServerError(f"the fork server did not start: {exc}") from exc
+        if not hello:
+            self.close()
+            raise ForkServerError("the fork server exited while starting (see its log)")
+        self.can_fork = bool(hello["fork"])
+        self.failed_imports = hello["failed"]
+        self.threads = hello["threads"]
+        self.pid = hello["pid"]
+
+    def spawn(self, kernel_args, log, env, sandbox_kw):
+        """Fork a sandboxed kernel running ``ipykernel_launcher KERNEL_ARGS``; return
+        ``(pid, pidfd)``. ``log`` receives its stdout and stderr; ``env`` is its environment;
+        ``sandbox_kw`` the keywords of :func:`coursekit.grading.sandbox.enter` (``reveal`` is
+        computed by the child: the interpreter and coursekit it runs)."""
+        req = {"op": "spawn", "kernel_args": list(kernel_args), "log": log, "env": env,
+               "sandbox": sandbox_kw}
+        self.sock.send(json.dumps(req).encode())
+        msg, fds, _flags, _addr = socket.recv_fds(self.sock, MAX_REQUEST, 1)
+        if not msg:
+            raise ForkServerError("the fork server exited")
+        reply = json.loads(msg)
+        if "error" in reply:
+            for fd in fds:
+                os.close(fd)
+            raise ForkServerError(reply["error"])
+        return reply["pid"], fds[0]
+
+    def kill_uid(self, uid):
+        self.sock.send(json.dumps({"op": "kill_uid", "uid": int(uid)}).encode())
+        if not self.sock.recv(MAX_REQUEST):
+            raise ForkServerError("the fork server exited")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def close(self):
+        try:
+            self.sock.close()
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

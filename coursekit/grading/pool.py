@@ -1,0 +1,191 @@
+"""A pool of long-lived grading workers, each with its fork server of sandboxed kernels.
+
+One worker process per parallel job (``--jobs N``): ``python -m coursekit.grading.worker
+--serve``. A worker grades one submission at a time, for as many submissions as it is given,
+and gets each submission's kernel from its own fork server (:mod:`coursekit.grading.forkserver`):
+a fresh process per submission, forked from an interpreter that has already imported
+ipykernel, NumPy, SciPy and coursekit, which then enters the sandbox (its own uid, mount and
+network namespaces, limits) before any student code exists. So the per-submission price of a
+new interpreter, of those imports and of the worker's own start-up is paid once per worker.
+
+The pool keeps the guarantees of one process per submission where they matter:
+
+* the hard wall-clock limit: a worker that does not answer within ``timeout + margin`` is
+  killed with its whole process group (its fork server and kernels die with it: they ask the
+  kernel for ``SIGKILL`` when their parent dies), and the next submission gets a new worker;
+* a worker that dies (crash, out of memory) affects only the submission it was grading;
+* workers are replaced after ``max_jobs`` submissions, so that nothing accumulates in them.
+
+The local path (:func:`coursekit.grading.runner.autograde`) and every Dask worker
+(:mod:`coursekit.grading.dask_executor`) grade through a pool, so both give the same results.
+"""
+
+import json
+import os
+import queue
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+WORKER_MEMORY_MB = 4096
+
+
+class _Worker:
+    """One serving worker process (used by one thread at a time)."""
+
+    def __init__(self, env, cwd, log_path, memory_mb):
+        self.env, self.cwd, self.log_path, self.memory_mb = env, cwd, log_path, memory_mb
+        self.proc = None
+        self.jobs = 0
+
+    def _start(self):
+        log = open(self.log_path, "ab")
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "coursekit.grading.worker", "--serve", str(self.memory_mb)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=self.env,
+                cwd=self.cwd, start_new_session=True)
+        finally:
+            log.close()
+        self.jobs = 0
+
+    def run(self, job_path, hard_timeout):
+        """Grade one job; return ``(returncode, killed)`` as a per-job process would."""
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        try:
+            self.proc.stdin.write(job_path.encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError:  # died between two jobs
+            self.stop()
+            self._start()
+            self.proc.stdin.write(job_path.encode() + b"\n")
+            self.proc.stdin.flush()
+        fd = self.proc.stdout.fileno()
+        deadline = time.monotonic() + hard_timeout
+        line = b""
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                self.kill()
+                return None, True
+            chunk = os.read(fd, 65536)
+            if not chunk:  # the worker died while grading
+                rc = self.proc.wait()
+                self.proc = None
+                return rc if rc else 1, False
+            line += chunk
+        self.jobs += 1
+        try:
+            ok = json.loads(line).get("ok")
+        except ValueError:
+            ok = False
+        return (0 if ok else 1), False
+
+    def kill(self):
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        self.proc.wait()
+        self._close_pipes()
+        self.proc = None
+
+    def stop(self, timeout=10):
+        """End the worker after its current job (end of input), killing it if it lingers."""
+        if self.proc is None:
+            return
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return
+        self._close_pipes()
+        self.proc = None
+
+    def _close_pipes(self):
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except (OSError, ValueError):
+                pass
+
+
+class WorkerPool:
+    """``size`` serving workers; :meth:`run` is called from up to ``size`` threads at once.
+
+    Parameters
+    ----------
+    size : int
+        Number of worker processes (submissions graded at the same time).
+    env : dict, optional
+        The workers' environment (default: this process's).
+    cwd : str, optional
+        The workers' working directory; its folder must not hold a ``coursekit`` package other
+        than the one the run grades with (``python -m`` puts it first on ``sys.path``).
+    log_dir : str, optional
+        Where each worker's log goes between jobs (``worker-K.log``); during a job the worker
+        writes to the job's own ``worker.log``.
+    max_jobs : int
+        Submissions a worker grades before it is replaced by a fresh one.
+    """
+
+    def __init__(self, size, env=None, cwd=None, log_dir=None, max_jobs=200,
+                 memory_mb=WORKER_MEMORY_MB):
+        size = max(1, int(size))
+        env = dict(os.environ if env is None else env, PYDEVD_DISABLE_FILE_VALIDATION="1")
+        self._idle = queue.LifoQueue()
+        self._workers = []
+        self.max_jobs = max_jobs
+        self._lock = threading.Lock()
+        self._closed = False
+        for k in range(size):
+            log = os.path.join(log_dir, f"worker-{k}.log") if log_dir else os.devnull
+            w = _Worker(env, cwd or "/", log, memory_mb)
+            self._workers.append(w)
+            self._idle.put(w)
+
+    def run(self, job_path, hard_timeout):
+        """Grade the job in ``job_path`` (the worker writes its result and feedback files);
+        return ``(returncode, killed)``: 0 when the worker finished the job, else its exit code
+        or 1; ``killed`` when it overran ``hard_timeout`` seconds and was killed."""
+        w = self._idle.get()
+        try:
+            if self._closed:
+                raise RuntimeError("the worker pool is closed")
+            rc, killed = w.run(job_path, hard_timeout)
+            if w.proc is not None and w.jobs >= self.max_jobs:
+                w.stop()
+            return rc, killed
+        finally:
+            self._idle.put(w)
+
+    def close(self):
+        """Stop every worker (waits for the jobs in progress)."""
+        self._closed = True
+        for w in self._workers:
+            w.stop()
+
+    def kill(self):
+        """Kill every worker now (their fork servers and kernels die with them)."""
+        self._closed = True
+        for w in self._workers:
+            w.kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is None:
+            self.close()
+        else:
+            self.kill()

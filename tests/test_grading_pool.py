@@ -1,0 +1,281 @@
+"""The kernel fork server and the worker pool keep every isolation guarantee of one fresh
+process per submission.
+
+Submissions are graded one after another by ONE worker (``jobs=1``, so the same worker and the
+same fork server), in name order: a submission that tries to leave something behind is graded
+just before one that looks for it.
+"""
+
+import csv
+import json
+import os
+import re
+import shutil
+import signal
+import time
+
+import pytest
+
+from adversarial.cases import CORRECT, WRONG, student_nb
+from coursekit.grading import forkserver, pool, runner, sandbox, worker
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURE = os.path.join(HERE, "fixtures", "course")
+AID = "fx_mle"
+SECRET = "COURSEKIT_TEST_GRADER_SECRET"
+MODE = sandbox.choose_mode(log=lambda *a: None)
+
+# Leaves every trace it can: module state, environment, files, a background process.
+POLLUTE = '''
+import os, sys, subprocess, builtins, numpy, coursekit
+numpy._ck_polluted = True
+coursekit._ck_polluted = True
+builtins._ck_polluted = True
+sys.modules["ck_polluted_module"] = numpy
+os.environ["CK_POLLUTED"] = "1"
+for d in (os.environ.get("TMPDIR", "/tmp"), os.path.expanduser("~"), os.getcwd(), "/tmp", "/dev/shm"):
+    try:
+        with open(os.path.join(d, "ck_polluted.txt"), "w") as fh:
+            fh.write("x")
+    except OSError:
+        pass
+subprocess.Popen(["sleep", "987654"], start_new_session=True)
+print("UID=%d RNG=%d" % (os.getuid(), numpy.random.randint(1 << 30)))
+''' + CORRECT
+
+# Fails (scores 0) if it finds any trace of the previous submission or of the grader.
+CHECK = '''
+import os, sys, builtins, numpy, coursekit, signal
+found = []
+if hasattr(numpy, "_ck_polluted") or hasattr(coursekit, "_ck_polluted"):
+    found.append("module attribute")
+if hasattr(builtins, "_ck_polluted") or "ck_polluted_module" in sys.modules:
+    found.append("builtins/sys.modules")
+if "CK_POLLUTED" in os.environ:
+    found.append("environment")
+for d in (os.environ.get("TMPDIR", "/tmp"), os.path.expanduser("~"), os.getcwd(), "/tmp", "/dev/shm"):
+    if os.path.exists(os.path.join(d, "ck_polluted.txt")):
+        found.append("file in " + d)
+for pid in os.listdir("/proc"):
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as fh:
+            if b"987654" in fh.read():
+                found.append("process %s" % pid)
+    except OSError:
+        pass
+with open("/proc/self/environ", "rb") as fh:
+    if b"''' + SECRET + '''" in fh.read():
+        found.append("the grader's environment in /proc/self/environ")
+if "''' + SECRET + '''" in os.environ:
+    found.append("the grader's environment")
+try:
+    os.kill(os.getppid(), 0)
+    found.append("can signal its parent")
+except PermissionError:
+    pass
+assert not found, found
+print("UID=%d RNG=%d" % (os.getuid(), numpy.random.randint(1 << 30)))
+''' + CORRECT
+
+
+def _course(tmp_path):
+    root = tmp_path / "course"
+    shutil.copytree(FIXTURE, root)
+    with open(root / "solutions" / AID / f"{AID}.ipynb") as fh:
+        src = json.load(fh)
+    return root, src
+
+
+def _rows(out):
+    with open(os.path.join(out, "grades.csv"), newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _totals(rows):
+    t = {}
+    for r in rows:
+        t[r["student"]] = t.get(r["student"], 0.0) + float(r["score"])
+    return t
+
+
+@pytest.mark.skipif(MODE != "namespaces", reason="needs root and mount/network namespaces")
+def test_nothing_of_one_submission_reaches_the_next(tmp_path, monkeypatch):
+    monkeypatch.setenv(SECRET, "postgresql://grader:secret@db/course")
+    root, src = _course(tmp_path)
+    subs = tmp_path / "subs"
+    names = ["a1_polluter", "a2_checker", "b1_polluter", "b2_checker"]
+    for name in names:
+        (subs / name).mkdir(parents=True)
+        code = POLLUTE if "polluter" in name else CHECK
+        (subs / name / f"{AID}.ipynb").write_bytes(student_nb(src, code))
+    out = tmp_path / "out"
+    rows = runner.autograde(str(root), AID, str(subs), out=str(out), jobs=1, timeout=60,
+                            progress=False, log=lambda *a: None)
+    assert _totals(rows) == {n: 4.0 for n in names}, [r for r in rows if r["status"] != "ok"]
+    uids, rngs = [], []
+    for name in names:
+        res = json.loads((out / "results" / f"{name}.json").read_text())
+        assert res["kernel_start"] == "fork"  # the same worker's fork server, every time
+        page = (out / "feedback" / f"{name}.html").read_text()
+        m = re.search(r"UID=(\d+) RNG=(\d+)", page)
+        assert m, page
+        uids.append(int(m.group(1)))
+        rngs.append(int(m.group(2)))
+    assert 0 not in uids and len(set(uids)) == len(names)  # a fresh uid per submission
+    assert len(set(rngs)) == len(names)  # NumPy's global generator is not the fork server's
+
+
+def _job(tmp_path, src, code, name, **limits):
+    staging = tmp_path / f"job-{name}"
+    staging.mkdir()
+    os.chmod(staging, 0o711)
+    nb_path = tmp_path / f"{name}.ipynb"
+    nb_path.write_bytes(student_nb(src, code))
+    source = os.path.join(FIXTURE, "solutions", AID, f"{AID}.ipynb")
+    job = dict(timeout=60, cell_timeout=30, memory_mb=1536, nproc=96, fsize_mb=64,
+               output_kb=256, student=name, assignment=AID, submission=str(nb_path),
+               sha256="", grader_key="", source=source, release_dir="",
+               notebook_name=f"{AID}.ipynb", staging=str(staging),
+               result_path=str(staging / "result.json"),
+               feedback_path=str(staging / "feedback.html"),
+               uid=sandbox.new_uid() if MODE != "none" else 0,
+               namespaces=MODE == "namespaces", hide=[])
+    job.update(limits)
+    path = staging / "job.json"
+    path.write_text(json.dumps(job))
+    return job, str(path)
+
+
+def _result(job):
+    with open(job["result_path"]) as fh:
+        return json.load(fh)
+
+
+def _uid_alive(uid):
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.stat(f"/proc/{pid}").st_uid == uid:
+                    return True
+            except OSError:
+                pass
+    return False
+
+
+def test_fork_and_exec_kernels_grade_alike(tmp_path):
+    _, src = _course(tmp_path)
+    scores = {}
+    with pool.WorkerPool(1, log_dir=str(tmp_path)) as workers:
+        for start in ("fork", "exec"):
+            for label, code in (("correct", CORRECT), ("wrong", WRONG)):
+                job, path = _job(tmp_path, src, code, f"{start}-{label}", kernel_start=start)
+                assert workers.run(path, 120) == (0, False)
+                res = _result(job)
+                assert res["kernel_start"] == start
+                scores[start, label] = [(t["task"], t["score"], t["status"]) for t in res["tasks"]]
+    assert scores["fork", "correct"] == scores["exec", "correct"]
+    assert scores["fork", "wrong"] == scores["exec", "wrong"]
+    assert sum(s for _, s, _ in scores["fork", "correct"]) == 4
+    assert {st for _, _, st in scores["fork", "wrong"]} == {"failed"}
+
+
+HANG = '''
+import signal, time
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+while True:
+    time.sleep(0.1)
+'''
+
+
+@pytest.mark.skipif(MODE == "none", reason="needs root (a uid per submission)")
+def test_hard_limit_kills_the_worker_its_fork_server_and_kernel(tmp_path):
+    _, src = _course(tmp_path)
+    with pool.WorkerPool(1, log_dir=str(tmp_path)) as workers:
+        job, path = _job(tmp_path, src, CORRECT, "warm")
+        assert workers.run(path, 120) == (0, False)
+        w = workers._workers[0]
+        worker_pid = w.proc.pid
+        server_pids = [int(p) for p in os.listdir("/proc") if p.isdigit()
+                       and _cmdline(p).startswith(b"%s\0-m\0coursekit.grading.forkserver" % (
+                           os.fsencode(__import__("sys").executable)))
+                       and _ppid(p) == worker_pid]
+        assert len(server_pids) == 1
+        # The kernel ignores SIGINT and never ends: the worker's own limits are far away
+        # (timeout 60 s); the pool's hard limit (5 s here) kills everything.
+        job, path = _job(tmp_path, src, HANG, "hang", cell_timeout=60)
+        t0 = time.monotonic()
+        assert workers.run(path, 5) == (None, True)
+        assert time.monotonic() - t0 < 30
+        sandbox.kill_uid(job["uid"])  # as the runner does after a killed worker
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (_alive(server_pids[0]) or _uid_alive(job["uid"])):
+            time.sleep(0.1)
+        assert not _alive(worker_pid) and not _alive(server_pids[0])
+        assert not _uid_alive(job["uid"])
+        partial = _result(job)  # what the killed worker had written
+        assert partial["complete"] is False
+        # The next submission gets a new worker (and fork server).
+        job, path = _job(tmp_path, src, CORRECT, "after")
+        assert workers.run(path, 120) == (0, False)
+        assert sum(t["score"] for t in _result(job)["tasks"]) == 4
+        assert workers._workers[0].proc.pid != worker_pid
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read()
+    except OSError:
+        return b""
+
+
+def _ppid(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_fork_server_refuses_to_fork_with_threads(tmp_path):
+    # A preloaded module that starts a thread: fork would copy a lock another thread holds.
+    mod = tmp_path / "ck_starts_a_thread.py"
+    mod.write_text("import threading, time\n"
+                   "threading.Thread(target=time.sleep, args=(60,), daemon=True).start()\n")
+    env = worker.kernel_env(str(tmp_path))
+    env["PYTHONPATH"] = str(tmp_path) + os.pathsep + env.get("PYTHONPATH", "")
+    server = forkserver.ForkServer(env, preload=["ck_starts_a_thread"])
+    try:
+        assert server.threads > 1 and not server.can_fork
+        with pytest.raises(forkserver.ForkServerError):
+            server.spawn(["-f", str(tmp_path / "k.json")], str(tmp_path / "log"), env,
+                         {"cwd": str(tmp_path)})
+    finally:
+        server.close()
+    assert server.proc.returncode is not None
+
+
+def test_fork_server_reports_preloads_it_could_not_import(tmp_path):
+    server = forkserver.ForkServer(worker.kernel_env(str(tmp_path)), preload=["no_such_module_ck"])
+    try:
+        assert server.can_fork
+        assert any("no_such_module_ck" in f for f in server.failed_imports)
+    finally:
+        server.close()
+
+
+def test_fork_server_exits_when_its_worker_goes(tmp_path):
+    server = forkserver.ForkServer(worker.kernel_env(str(tmp_path)))
+    server.sock.close()  # what the worker's death does to the socket
+    server.proc.wait(timeout=30)
+    assert server.proc.returncode == 0

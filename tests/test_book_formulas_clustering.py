@@ -84,6 +84,21 @@ def test_eq_mixture_loglik_is_sum_of_log_of_sums():
     assert mixture.logpdf(X, W2, M2, C2).sum() == pytest.approx(ref, rel=1e-10)
 
 
+def test_peak_heights_of_weighted_components():
+    # "The peak of pi_k N(x | mu_k, sigma_k^2) is pi_k / sqrt(2 pi sigma_k^2)"; the right one is the lowest.
+    peaks = W1 / np.sqrt(2 * np.pi * C1[:, 0, 0])
+    for w, m, c, peak in zip(W1, M1, C1, peaks):
+        assert w * stats.norm(m[0], np.sqrt(c[0, 0])).pdf(m[0]) == pytest.approx(peak, rel=1e-12)
+    assert np.argmin(peaks) == 2 and np.argmax(peaks) == 1
+
+
+def test_exercise_negative_weights_integrate_to_one_but_go_negative():
+    # Exercise ch4-ex-normalised: 1.5 N(0, 1) - 0.5 N(0, 4) integrates to 1 and is negative where N(0, 4) > 3 N(0, 1).
+    f = lambda t: 1.5 * stats.norm(0, 1).pdf(t) - 0.5 * stats.norm(0, 2).pdf(t)  # noqa: E731
+    assert integrate.quad(f, -np.inf, np.inf)[0] == pytest.approx(1.0, abs=1e-9)
+    assert f(3.0) < 0 < f(0.0)
+
+
 # ----------------------------------------------------------------------------- chapter 5
 @pytest.fixture(scope="module")
 def blob_data():

@@ -142,6 +142,47 @@ def test_wcss_never_increases_and_run_terminates(blob_data):
     assert result.converged
 
 
+def test_step3_ties_go_to_the_lower_index():
+    # "When two centres are exactly as near, coursekit gives the point to the one with the lower index."
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.5, 3.0]])
+    centres = np.array([[1.0, 0.0], [0.0, 0.0]])          # (0.5, 3) is equidistant from both
+    assert kmeans.assign(X, centres)[2] == 0
+    assert kmeans.assign(X, centres[::-1])[2] == 0
+
+
+def test_every_iteration_that_changes_a_label_lowers_wcss_strictly(blob_data):
+    # The termination argument: J falls strictly over each iteration in which some label changes.
+    for seed in range(10):
+        r = kmeans.kmeans(blob_data, 5, init="random", rng=seed, tol=0.0, keep_label_history=True)
+        # After iteration t the centres history[t] are the centroids of its assignment label_history[t - 1].
+        J = [np.sum((blob_data - r.history[t][r.label_history[t - 1]]) ** 2) for t in range(1, r.n_iter + 1)]
+        for t in range(2, r.n_iter + 1):
+            changed = not np.array_equal(r.label_history[t - 1], r.label_history[t - 2])
+            if changed:
+                assert J[t - 1] < J[t - 2]
+            else:
+                assert J[t - 1] == pytest.approx(J[t - 2], rel=1e-12)
+        assert r.converged and np.array_equal(r.label_history[-1], r.label_history[-2])
+
+
+def test_plain_kmeanspp_seeding_within_its_bound_on_average(blob_data):
+    # Arthur-Vassilvitskii: E[J(seeding)] <= 8 (ln K + 2) J_opt for the plain rule (J_opt <= best found).
+    best = kmeans.kmeans(blob_data, 5, n_init=20, rng=0).inertia
+    rng = np.random.default_rng(1)
+    seeds = [kmeans.kmeans_plus_plus(blob_data, 5, rng=rng, n_local_trials=1) for _ in range(300)]
+    mean_seed_cost = np.mean([np.sum(np.min(cdist(blob_data, c, "sqeuclidean"), axis=1)) for c in seeds])
+    assert mean_seed_cost <= 8 * (np.log(5) + 2) * best
+
+
+def test_exercise_empty_cluster_relocation():
+    # Exercise ch5-ex-empty: points 0, 1, 10, 11 with centres 0.5, 10.5, 100.
+    points = np.array([[0.0], [1.0], [10.0], [11.0]])
+    start = np.array([[0.5], [10.5], [100.0]])
+    owners = kmeans.assign(points, start)
+    np.testing.assert_array_equal(np.bincount(owners, minlength=3), [2, 2, 0])
+    np.testing.assert_allclose(kmeans.update(points, owners, 3, start).ravel(), [1.0, 10.5, 0.0])
+
+
 def test_eq_kmeanspp_second_centre_probability_is_d_squared():
     # eq-kmeanspp with the plain rule (n_local_trials=1): P(first=a, second=b) = 1/n * D(b)^2 / sum D^2.
     X = np.array([[0.0, 0.0], [1.0, 0.0], [4.0, 0.0], [0.0, 2.0]])

@@ -156,6 +156,9 @@ def test_match_labels_maximises_agreement_like_brute_force():
         assert np.sum(out == ref) == best
         # a renumbering: the same partition
         assert len({(a, b) for a, b in zip(found, out)}) == len(np.unique(found))
+        again, mapping = plotting.match_labels(found, ref, return_mapping=True)
+        np.testing.assert_array_equal(again, out)
+        np.testing.assert_array_equal(mapping[found], out)
 
 
 def test_match_labels_more_clusters_than_reference_and_bad_input():

@@ -48,7 +48,7 @@ def cluster_color(k):
     return _COLORS[int(k) % len(_COLORS)]
 
 
-def match_labels(labels, reference):
+def match_labels(labels, reference, return_mapping=False):
     """Renumber cluster ``labels`` so that they agree as much as possible with ``reference``.
 
     Cluster numbers are arbitrary (k-means and EM return them in whatever order the start gave);
@@ -63,12 +63,18 @@ def match_labels(labels, reference):
         Found clusters, 0 .. K-1.
     reference : array-like of int, shape (N,)
         Labels to agree with (true groups, or another fit's clusters), 0 .. K'-1.
+    return_mapping : bool
+        Also return ``mapping`` (K,), the new number of each found cluster: reorder per-cluster
+        arrays with ``new = np.empty_like(old); new[mapping] = old`` (e.g. k-means centres, so
+        that centre j keeps the colour of its points).
 
     Returns
     -------
     ndarray of int, shape (N,)
-        ``labels`` renumbered.  With more found clusters than reference labels, the unmatched
-        ones get the numbers K', K'+1, ... in their original order.
+        ``labels`` renumbered (``mapping[labels]``).  With more found clusters than reference
+        labels, the unmatched ones get the numbers K', K'+1, ... in their original order.
+    mapping : ndarray of int, shape (K,)
+        Only with ``return_mapping=True``.
     """
     from scipy.optimize import linear_sum_assignment
 
@@ -81,7 +87,7 @@ def match_labels(labels, reference):
         if arr.size and (not np.issubdtype(arr.dtype, np.integer) or arr.min() < 0):
             raise ValueError(f"{name} must be non-negative integers")
     if labels.size == 0:
-        return labels.copy()
+        return (labels.copy(), np.arange(0)) if return_mapping else labels.copy()
     k, k_ref = int(labels.max()) + 1, int(reference.max()) + 1
     table = np.zeros((k, k_ref))
     np.add.at(table, (labels, reference), 1)
@@ -90,7 +96,7 @@ def match_labels(labels, reference):
     mapping[rows] = cols
     unmatched = np.flatnonzero(mapping < 0)
     mapping[unmatched] = k_ref + np.arange(unmatched.size)
-    return mapping[labels]
+    return (mapping[labels], mapping) if return_mapping else mapping[labels]
 
 
 def responsibility_colors(resp):

@@ -59,25 +59,22 @@ def make_data(n, d, k, seed=0):
 
 def _fit_sklearn(X, init, threads):
     from sklearn.cluster import KMeans
-    from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=threads):
-        km = KMeans(init.shape[0], init=init, n_init=1, algorithm="lloyd", tol=0.0, max_iter=MAX_ITER).fit(X)
+    km = KMeans(init.shape[0], init=init, n_init=1, algorithm="lloyd", tol=0.0, max_iter=MAX_ITER).fit(X)
     return km.labels_, km.inertia_, km.n_iter_
 
 
 def _fit_coursekit(X, init, threads):
     import numba
-    from threadpoolctl import threadpool_limits
 
     from coursekit import ConvergenceWarning
     from coursekit.kmeans import kmeans
 
     numba.set_num_threads(threads)
-    with threadpool_limits(limits=threads), warnings.catch_warnings():
+    with warnings.catch_warnings():
         # tol=0 with a fixed max_iter is the point here, not a failure to converge.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        r = kmeans(X, init.shape[0], init=init, tol=0.0, max_iter=MAX_ITER, backend="numba")
+        r = kmeans(X, init.shape[0], init=init, tol=0.0, max_iter=MAX_ITER, backend="numba", algorithm="lloyd")
     return r.labels, r.inertia, r.n_iter
 
 
@@ -92,6 +89,26 @@ def _time(fit, X, init, threads):
 
 
 def time_case(n, d, k, threads, repeats):
+    _import_libraries()
+    from threadpoolctl import threadpool_limits
+
+    # Pinned once for the whole case, outside the timings: entering threadpool_limits scans the
+    # process's libraries (milliseconds), which is not what is compared.  It only limits the
+    # libraries already loaded, hence _import_libraries.
+    with threadpool_limits(limits=threads):
+        return _time_case(n, d, k, threads, repeats)
+
+
+def _import_libraries():
+    import sklearn.cluster  # noqa: F401
+    import sklearn.datasets  # noqa: F401
+
+    import coursekit._kmeans_filter_kernels  # noqa: F401
+    import coursekit._kmeans_kernels  # noqa: F401
+    import coursekit.kmeans  # noqa: F401
+
+
+def _time_case(n, d, k, threads, repeats):
     X, init = make_data(n, d, k)
     for fit in FITS.values():  # warm-up: imports, numba compilation/cache load, thread pools
         fit(X[:2000], init, threads)
@@ -166,13 +183,17 @@ _JIT_SCRIPT = textwrap.dedent(
     t1 = time.perf_counter()
     kmeans(small, 3, rng=0, backend="numpy")
     t2 = time.perf_counter()
-    kmeans(small, 3, rng=0, backend="numba")
+    kmeans(small, 3, rng=0, backend="numba", algorithm="lloyd")
     t3 = time.perf_counter()
-    kmeans(big, 3, rng=0, backend="numba", max_iter=1, tol=1e9)
+    kmeans(big, 3, rng=0, backend="numba", algorithm="lloyd", max_iter=1, tol=1e9)
     t4 = time.perf_counter()
-    kmeans(small, 3, rng=0, backend="numba")
+    kmeans(small, 3, rng=0, backend="numba", algorithm="lloyd")
     t5 = time.perf_counter()
-    print(f"{{t1 - t0:.3f}} {{t2 - t1:.3f}} {{t3 - t2:.3f}} {{t4 - t3:.3f}} {{t5 - t4:.4f}}")
+    kmeans(small, 3, rng=0, algorithm="filter")
+    t6 = time.perf_counter()
+    kmeans(small, 3, rng=1, algorithm="filter")
+    t7 = time.perf_counter()
+    print(f"{{t1 - t0:.3f}} {{t2 - t1:.3f}} {{t3 - t2:.3f}} {{t4 - t3:.3f}} {{t5 - t4:.4f}} {{t6 - t5:.3f}} {{t7 - t6:.4f}}")
     """
 )
 
@@ -182,7 +203,8 @@ def jit_cost():
     and with the cache filled ("cached"): import, a first small NumPy-backend call, the first
     numba call (serial kernel), the first call on large data (parallel kernel), a later call."""
     res = {}
-    keys = ("import", "numpy_call", "first_numba_call", "first_parallel_call", "later_call")
+    keys = ("import", "numpy_call", "first_numba_call", "first_parallel_call", "later_call", "first_filter_call",
+            "later_filter_call")
     with tempfile.TemporaryDirectory() as cache:
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         for label in ("cold", "cached"):
@@ -203,7 +225,8 @@ def configurations(quick):
 
 
 def run(quick: bool = False) -> str:
-    """Run the benchmark and return the markdown report."""
+    """Run the benchmark and return the markdown report: the kd-tree filter first, then Lloyd."""
+    filter_report = run_filter(quick)
     sizes, thread_counts, repeats = configurations(quick)
     rows = []
     for threads in thread_counts:
@@ -215,7 +238,7 @@ def run(quick: bool = False) -> str:
     mem_n = sizes[-1]
     mem = {(d, k): {lib: peak_memory(mem_n, d, k, lib) for lib in FITS} for d in (2, 16) for k in (3, 10)}
     jit = jit_cost()
-    return _report(rows, mem, mem_n, jit, quick)
+    return filter_report + "\n" + _report(rows, mem, mem_n, jit, quick)
 
 
 _HEADER = (
@@ -269,13 +292,256 @@ def _report(rows, mem, mem_n, jit, quick):
         "cached = loads the compiled kernels from the cache):",
         "",
         "| cache | import coursekit.kmeans | first call, NumPy backend | first numba call (serial kernel) "
-        "| first large call (parallel kernel) | later small call |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| first large call (parallel kernel) | later small call | first filter call | later filter call |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
         *(
             f"| {label} | {j['import']:.2f} | {j['numpy_call']:.3f} | {j['first_numba_call']:.2f} "
-            f"| {j['first_parallel_call']:.2f} | {j['later_call']:.4f} |"
+            f"| {j['first_parallel_call']:.2f} | {j['later_call']:.4f} | {j['first_filter_call']:.2f} "
+            f"| {j['later_filter_call']:.4f} |"
             for label, j in jit.items()
         ),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# The kd-tree filtering algorithm (algorithm="filter") against scikit-learn's lloyd and elkan
+
+FILTER_METHODS = ("ck_filter", "ck_lloyd", "sk_lloyd", "sk_elkan")
+# scikit-learn's elkan keeps an (n, k) float64 array of lower bounds; above this many bytes the
+# run is skipped (it would only measure swapping).
+_ELKAN_MAX_BYTES = 1 << 30
+
+
+def filter_data(kind, n, d, k, seed=0):
+    """``"blobs"``: ``sklearn.datasets.make_blobs(n, d, centers=k)`` (k unit-variance Gaussian blobs
+    with centres uniform in (-10, 10)^d, shuffled); ``"uniform"``: uniform in the unit cube.
+    Initial centres: k-means++ (coursekit's, greedy) on the first 20,000 points."""
+    from sklearn.datasets import make_blobs
+
+    from coursekit.kmeans import kmeans_plus_plus
+
+    if kind == "blobs":
+        X, _ = make_blobs(n, n_features=d, centers=k, random_state=seed)
+    else:
+        X = np.random.default_rng(seed).uniform(size=(n, d))
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    return X, kmeans_plus_plus(X[: min(n, 20_000)], k, rng=seed)
+
+
+def _filter_fit(method, X, init, threads, max_iter):
+    import numba
+
+    numba.set_num_threads(threads)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tol=0 with a fixed max_iter is the point here
+        if method.startswith("sk_"):
+            from sklearn.cluster import KMeans
+
+            km = KMeans(init.shape[0], init=init, n_init=1, algorithm=method[3:], tol=0.0, max_iter=max_iter).fit(X)
+            return km.labels_, km.inertia_, km.n_iter_, None
+        from coursekit.kmeans import kmeans
+
+        r = kmeans(X, init.shape[0], init=init, tol=0.0, max_iter=max_iter, algorithm=method[3:],
+                   backend="numba")
+        return r.labels, r.inertia, r.n_iter, r.stats
+
+
+def _time_build(X, repeats):
+    from coursekit.kmeans_filter import KDTree
+
+    cpu, wall = [], []
+    for _ in range(repeats):
+        c0, w0 = time.process_time(), time.perf_counter()
+        tree = KDTree(X)
+        cpu.append(time.process_time() - c0)
+        wall.append(time.perf_counter() - w0)
+    return statistics.median(cpu), statistics.median(wall), tree
+
+
+def filter_case(kind, n, d, k, threads, repeats, max_iter=MAX_ITER, methods=FILTER_METHODS):
+    """Fit time (CPU and wall, median of ``repeats``, methods alternating in order) of every
+    method from the same centres, the filter's tree build alone, and agreement checks."""
+    _import_libraries()
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=threads):  # once, outside the timings (see time_case)
+        return _filter_case(kind, n, d, k, threads, repeats, max_iter, methods)
+
+
+def _filter_case(kind, n, d, k, threads, repeats, max_iter, methods):
+    import numba
+
+    from coursekit.kmeans import _select_algorithm
+
+    numba.set_num_threads(threads)
+    X, init = filter_data(kind, n, d, k)
+    methods = [m for m in methods if not (m == "sk_elkan" and n * k * 8 > _ELKAN_MAX_BYTES)]
+    for m in methods:  # warm-up: imports, compilation or cache load, thread pools
+        _filter_fit(m, X[:3000], init, threads, 2)
+    samples = {m: [] for m in methods}
+    out = {}
+    for r in range(repeats):
+        for m in (methods if r % 2 == 0 else methods[::-1]):
+            c0, w0 = time.process_time(), time.perf_counter()
+            labels, inertia, n_iter, stats = _filter_fit(m, X, init, threads, max_iter)
+            samples[m].append((time.process_time() - c0, time.perf_counter() - w0))
+            out[m] = (labels, inertia, n_iter, stats)
+    build_cpu, build_wall, tree = _time_build(X, max(1, repeats))
+    res = {"kind": kind, "n": n, "d": d, "k": k, "threads": threads, "repeats": repeats,
+           "build_cpu": build_cpu, "build_wall": build_wall, "tree_mb": tree.nbytes / 2**20,
+           "depth": tree.depth, "nodes": tree.n_nodes, "auto": _select_algorithm("auto", "auto", n, k, d)}
+    for m in methods:
+        res[m] = {"cpu": statistics.median(s[0] for s in samples[m]),
+                  "wall": statistics.median(s[1] for s in samples[m]), "n_iter": out[m][2]}
+    ref_labels, ref_inertia = out["sk_lloyd"][0], out["sk_lloyd"][1]
+    res["same_labels"] = {m: bool(np.array_equal(out[m][0], ref_labels)) for m in methods}
+    res["same_iters"] = len({out[m][2] for m in methods}) == 1
+    res["inertia_rel"] = max(abs(out[m][1] - ref_inertia) / ref_inertia for m in methods)
+    stats = out["ck_filter"][3]
+    n_iter = out["ck_filter"][2]
+    res["dist_fraction"] = float(np.mean([s.distance_computations for s in stats[:n_iter]])) / (n * k)
+    res["settled_fraction"] = float(np.mean([s.points_settled for s in stats[:n_iter]])) / n
+    # The filter's iteration: its fit minus its tree build, per iteration (includes validation
+    # and the final assignment, as scikit-learn's per-iteration figure does).
+    f = res["ck_filter"]
+    res["filter_iter_cpu"] = (f["cpu"] - build_cpu) / n_iter
+    res["filter_iter_wall"] = (f["wall"] - build_wall) / n_iter
+    sk = [m for m in methods if m.startswith("sk_")]
+    res["sk_best"] = min(sk, key=lambda m: res[m]["cpu"])
+    return res
+
+
+_FILTER_MEMORY_SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, {here!r})
+    import bench_kmeans as b
+
+    def peak_rss_kb():
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+
+    X, init = b.filter_data({kind!r}, {n}, {d}, {k})
+    b._filter_fit({method!r}, X[:3000], init, 1, 2)
+    before = peak_rss_kb()
+    b._filter_fit({method!r}, X, init, 1, 2)
+    print(json.dumps({{"rss_mb": (peak_rss_kb() - before) / 1024, "data_mb": X.nbytes / 2**20}}))
+    """
+)
+
+
+def filter_peak_memory(kind, n, d, k, method):
+    """Growth of the peak resident set (MB) during one 2-iteration fit, fresh process, 1 thread."""
+    script = _FILTER_MEMORY_SCRIPT.format(here=HERE, kind=kind, n=n, d=d, k=k, method=method)
+    env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def filter_configurations(quick):
+    """(headline cases, curve cases, repeats): (kind, n, d, k[, threads])."""
+    import numba
+
+    if quick:
+        return [("blobs", 20_000, 2, 10, 1)], [("blobs", 20_000, 2, 10)], 1
+    threads = [t for t in (1, 2) if t <= numba.config.NUMBA_NUM_THREADS]
+    headline = [(kind, 1_000_000, 2, 50, t) for t in threads for kind in ("blobs", "uniform")]
+    curve = [("blobs", n, 2, 50) for n in (10_000, 30_000, 100_000, 300_000, 1_000_000)]
+    curve += [("blobs", 300_000, d, 50) for d in (1, 3, 4, 5, 6, 8, 12, 16)]
+    curve += [("blobs", 300_000, 2, k) for k in (3, 10, 30, 100, 200)]
+    curve += [("uniform", 300_000, d, 50) for d in (2, 4, 8)]
+    return headline, curve, 3
+
+
+def run_filter(quick=False):
+    """The filter's section of the report (headline, curves, memory)."""
+    headline_cases, curve_cases, repeats = filter_configurations(quick)
+    load_before = os.getloadavg()
+    headline = []
+    for kind, n, d, k, threads in headline_cases:
+        headline.append(filter_case(kind, n, d, k, threads, repeats))
+        print(_filter_headline_row(headline[-1]), file=sys.stderr, flush=True)
+    curve = []
+    for kind, n, d, k in curve_cases:
+        curve.append(filter_case(kind, n, d, k, 1, 1 if n >= 1_000_000 else repeats))
+        print(_filter_curve_row(curve[-1]), file=sys.stderr, flush=True)
+    kind, n, d, k, _ = headline_cases[0]
+    mem = {m: filter_peak_memory(kind, n, d, k, m) for m in FILTER_METHODS}
+    load_after = os.getloadavg()
+    return _filter_report(headline, curve, mem, headline_cases[0], load_before, load_after, quick)
+
+
+def _ms(x):
+    return f"{1e3 * x:.1f}" if x >= 0.01 else f"{1e3 * x:.2f}"
+
+
+def _filter_headline_row(r):
+    sk = r[r["sk_best"]]
+    cells = [f"{r['kind']}", f"{r['threads']}"]
+    for m in FILTER_METHODS:
+        cells.append(f"{_ms(r[m]['cpu'])} / {_ms(r[m]['wall'])}" if m in r else "skipped")
+    cells += [f"{_ms(r['build_cpu'])}", f"{_ms(r['filter_iter_cpu'])}",
+              f"{_ms(sk['cpu'] / sk['n_iter'])} ({r['sk_best'][3:]})",
+              f"**{sk['cpu'] / sk['n_iter'] / r['filter_iter_cpu']:.1f}x**",
+              f"**{sk['cpu'] / r['ck_filter']['cpu']:.1f}x**",
+              f"{sk['wall'] / r['ck_filter']['wall']:.1f}x",
+              f"{r['ck_filter']['n_iter']}", f"{100 * r['dist_fraction']:.2f}%",
+              "yes" if all(r["same_labels"].values()) and r["same_iters"] else "**NO**"]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _filter_curve_row(r):
+    sk = r[r["sk_best"]]
+    f, ll = r["ck_filter"], r["ck_lloyd"]
+    faster = "filter" if f["cpu"] < ll["cpu"] else "lloyd"
+    cells = [r["kind"], f"{r['n']:,}", f"{r['d']}", f"{r['k']}", f"{f['n_iter']}",
+             _ms(r["build_cpu"]), _ms(r["filter_iter_cpu"]), _ms(f["cpu"]), _ms(ll["cpu"]),
+             f"{_ms(sk['cpu'])} ({r['sk_best'][3:]})", f"**{sk['cpu'] / f['cpu']:.1f}x**",
+             f"{ll['cpu'] / f['cpu']:.2f}x", f"{100 * r['dist_fraction']:.2f}%", f"{r['tree_mb']:.0f}",
+             f"{r['auto']}{'' if r['auto'] == faster else ' (slower)'}",
+             "yes" if all(r["same_labels"].values()) and r["same_iters"] else "**NO**"]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _filter_report(headline, curve, mem, mem_case, load_before, load_after, quick):
+    import numba
+    import sklearn
+
+    lines = [
+        f"## k-means with a kd-tree (algorithm=\"filter\") vs scikit-learn{' (quick run)' if quick else ''}",
+        "",
+        f"scikit-learn {sklearn.__version__} (lloyd and elkan), numba {numba.__version__}, numpy {np.__version__}, "
+        f"{os.cpu_count()} CPUs shared with other jobs (load average {load_before[0]:.1f} before, "
+        f"{load_after[0]:.1f} after). Every method starts from the same k-means++ centres with tol=0 and "
+        f"max_iter={MAX_ITER}; threads pinned to the same count for all (threadpoolctl for scikit-learn's "
+        "OpenMP/BLAS, numba.set_num_threads for coursekit). Times are whole `fit` calls (validation, the "
+        "tree build for the filter, every iteration, the final assignment); median of repeats, methods "
+        "alternating. The filter's time per iteration is (its fit - its tree build) / iterations; "
+        "scikit-learn's is fit / iterations. \"same\" checks that all four give scikit-learn lloyd's labels "
+        "and number of iterations.",
+        "",
+        f"### n = 1,000,000, d = 2, k = 50 (CPU / wall ms per fit)",
+        "",
+        "| data | threads | coursekit filter | coursekit lloyd | sklearn lloyd | sklearn elkan | filter tree build "
+        "CPU | **filter CPU ms/iter** | sklearn's fastest CPU ms/iter | **iteration speed-up (CPU)** | "
+        "**whole-fit speed-up (CPU)** | whole-fit speed-up (wall) | iterations | distances / (n k) | same |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        *(_filter_headline_row(r) for r in headline),
+        "",
+        "### Where it pays off (one thread, CPU ms)",
+        "",
+        "| data | n | d | k | iterations | tree build | filter ms/iter | filter fit | coursekit lloyd fit "
+        "| sklearn's fastest fit | **sklearn / filter** | lloyd / filter | distances / (n k) | tree MB "
+        "| auto runs | same |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        *(_filter_curve_row(r) for r in curve),
+        "",
+        f"Extra peak memory of one fit ({mem_case[0]}, n = {mem_case[1]:,}, d = {mem_case[2]}, k = {mem_case[3]}; "
+        "growth of the peak resident set in a fresh process, 1 thread; X is "
+        f"{mem['ck_filter']['data_mb']:.0f} MB): "
+        + ", ".join(f"{m.replace('_', ' ')} {v['rss_mb']:.0f} MB" for m, v in mem.items()) + ".",
         "",
     ]
     return "\n".join(lines)

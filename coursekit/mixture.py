@@ -84,6 +84,10 @@ _LOG_2PI = math.log(2.0 * math.pi)
 # Python overhead is negligible, small enough to stay in cache (see bench/bench_gmm.py).
 _BLOCK_ELEMENTS = 2**17
 _MIN_ROWS = 512
+# From this many point-component-coordinate operations per E-step, the compiled kernel runs it
+# (bench/bench_gmm.py); below, NumPy, so that small problems never pay numba's start-up.
+_NUMBA_MIN_WORK = 50_000
+_NUMBA_MAX_D = 3
 _EPS10 = 10 * np.finfo(np.float64).eps
 _INITS = ("kmeans", "random")
 
@@ -186,17 +190,43 @@ def _log_normalize(wlp):
     """Log-sum-exp over components (axis 0 of a (k, b) block) and the normalised probabilities.
 
     Same max-shift as ``scipy.special.logsumexp``, written out so that the single ``exp`` is
-    shared with the responsibilities (the E-step's costliest elementwise operation).
+    shared with the responsibilities (the E-step's costliest elementwise operation).  Works in
+    place: ``wlp`` is overwritten by the probabilities (no new (k, b) array, whose page faults
+    cost as much as the arithmetic).
     """
     top = wlp.max(axis=0)
     # A row of -inf only arises from zero weights everywhere, which check_weights forbids.
-    prob = np.exp(wlp - top)
+    prob = np.subtract(wlp, top, out=wlp)
+    np.exp(prob, out=prob)
     norm = prob.sum(axis=0)
     prob /= norm
     return top + np.log(norm), prob
 
 
 def _e_pass(X, model, m_type=None, store_resp=False):
+    """One pass over the rows of X: E-step with ``model`` (see :func:`_e_pass_numpy`).
+
+    "full" covariances in d <= 3 on large problems (``n * k * d >= _NUMBA_MIN_WORK``) run the
+    compiled kernel (``coursekit/_mixture_kernels.py``: the same quantities point by point,
+    statistics about the current means): there NumPy's batched (k, rows, d) products are
+    mostly overhead.  Everything else stays on NumPy, whose GEMMs win from d = 4 on and for the
+    "diag"/"spherical" forms (bench/bench_gmm.py); small problems (the book's figures, Old
+    Faithful, the homework) never load numba.
+    """
+    n, d = X.shape
+    k = model.means.shape[0]
+    if model.kind != "full" or d > _NUMBA_MAX_D or n * k * d < _NUMBA_MIN_WORK:
+        return _e_pass_numpy(X, model, m_type, store_resp)
+    from ._mixture_kernels import e_pass
+
+    const = model.log_weights + model.log_det - 0.5 * d * _LOG_2PI
+    total, stats, resp = e_pass(X, model.means, model.prec, const, model.kind, m_type, store_resp)
+    if stats is not None:
+        stats = (*stats, model.means)
+    return total, stats, resp
+
+
+def _e_pass_numpy(X, model, m_type=None, store_resp=False):
     """One pass over the rows of X: E-step with ``model``.
 
     Returns ``(total_log_likelihood, stats, resp)``.  ``stats`` (when ``m_type`` is given) are
@@ -211,7 +241,7 @@ def _e_pass(X, model, m_type=None, store_resp=False):
     """
     n, d = X.shape
     k = model.means.shape[0]
-    rows = _block_rows(k, d, model.kind)
+    rows = min(n, _block_rows(k, d, model.kind))
     const = (model.log_weights + model.log_det - 0.5 * d * _LOG_2PI)[:, None]
     collect = m_type is not None
     full_stats = m_type == "full"
@@ -220,24 +250,42 @@ def _e_pass(X, model, m_type=None, store_resp=False):
     S = np.zeros((k, d, d)) if full_stats else np.zeros((k, d))
     resp_out = np.empty((n, k)) if store_resp else None
     total = 0.0
-    if model.kind == "diag":
-        mp = model.means * model.prec
-        mp_const = np.sum(model.means * mp, axis=1)[:, None]
-    elif model.kind == "spherical":
-        m_sq = np.sum(model.means**2, axis=1)[:, None]
-        prec = model.prec[:, None]
+    if model.kind == "full":
+        # Working blocks allocated once: a fresh (k, rows, d) array per block costs its page
+        # faults every time (as much as the arithmetic at d = 16).
+        D_buf = np.empty((k, rows, d))
+        Y_buf = np.empty((k, rows, d))
+    else:
+        # |x - mu|^2 / var expanded into one GEMM with features Z = [x^2, x, 1] (diag) or
+        # [|x|^2, x, 1] (spherical): maha = coef @ Z^T.
+        if model.kind == "diag":
+            coef = np.hstack([model.prec, -2.0 * model.means * model.prec,
+                              np.sum(model.means**2 * model.prec, axis=1)[:, None]])
+            n_sq = d
+        else:
+            p = model.prec[:, None]
+            coef = np.hstack([p, -2.0 * model.means * p, np.sum(model.means**2, axis=1)[:, None] * p])
+            n_sq = 1
+        Z_buf = np.empty((rows, n_sq + d + 1))
+        ones_d = np.ones(d)
+        R_gemm = np.zeros(k)
+        Z_buf[:, -1] = 1.0
+        M_buf = np.empty((k, rows))
     for start in range(0, n, rows):
         Xb = X[start : start + rows]
+        b = Xb.shape[0]
         if model.kind == "full":
-            D = Xb[None, :, :] - model.means[:, None, :]  # (k, b, d)
-            Y = D @ model.prec  # rows of L^{-1}(x - mu) per component
+            D = np.subtract(Xb[None, :, :], model.means[:, None, :], out=D_buf[:, :b])  # (k, b, d)
+            Y = np.matmul(D, model.prec, out=Y_buf[:, :b])  # rows of L^{-1}(x - mu) per component
             maha = np.einsum("kbd,kbd->kb", Y, Y)
         else:
-            X2 = Xb * Xb
-            if model.kind == "diag":
-                maha = model.prec @ X2.T - 2.0 * (mp @ Xb.T) + mp_const
-            else:
-                maha = (X2.sum(axis=1) - 2.0 * (model.means @ Xb.T) + m_sq) * prec
+            Z = Z_buf[:b]
+            X2 = np.multiply(Xb, Xb, out=Z[:, :d]) if model.kind == "diag" else Xb * Xb
+            if model.kind == "spherical":
+                # |x|^2 as a GEMV: a reduction over the short last axis is ~10x slower.
+                Z[:, 0] = X2 @ ones_d
+            Z[:, n_sq : n_sq + d] = Xb
+            maha = np.matmul(coef, Z.T, out=M_buf[:, :b])
         maha *= -0.5
         maha += const
         lse, resp = _log_normalize(maha)
@@ -245,19 +293,25 @@ def _e_pass(X, model, m_type=None, store_resp=False):
         if store_resp:
             resp_out[start : start + rows] = resp.T
         if collect:
-            R += resp.sum(axis=1)
             if model.kind == "full":
-                W = D * resp[:, :, None]
-                a += W.sum(axis=1)
+                R += resp.sum(axis=1)
+                # Batched GEMVs/GEMMs (BLAS) rather than reductions over the short last axes.
+                a += np.matmul(resp[:, None, :], D)[:, 0, :]
+                W = np.multiply(D, resp[:, :, None], out=Y_buf[:, :b])
                 if full_stats:
                     S += np.matmul(W.transpose(0, 2, 1), D)
                 else:
                     S += np.einsum("kbd,kbd->kd", W, D)
             else:
-                a += resp @ Xb
-                S += resp @ X2
+                # One GEMM gives every statistic: resp @ [x^2 (or |x|^2), x, 1].
+                stats_b = resp @ Z
+                R_gemm += stats_b[:, -1]
+                a += stats_b[:, n_sq : n_sq + d]
+                S += stats_b[:, :d] if model.kind == "diag" else resp @ X2
     stats = None
     if collect:
+        if model.kind != "full":
+            R = R_gemm
         shift = model.means if model.kind == "full" else np.zeros_like(model.means)
         stats = (R, a, S, shift)
     return total, stats, resp_out

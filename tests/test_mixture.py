@@ -619,3 +619,98 @@ P_OK = ([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], np.stack([np.eye(2)] * 2))
 def test_bad_input_names_the_argument(call, err, match):
     with pytest.raises(err, match=match):
         call()
+
+
+# --------------------------------------------------------------------------- the compiled E-step
+# (large "full" problems in d <= 3 run coursekit/_mixture_kernels.py; everything else NumPy)
+
+
+@pytest.mark.parametrize("covariance_type", COV_TYPES)
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_compiled_e_step_em_iterates_equal_sklearn(covariance_type, d):
+    X = three_clusters(n=12_000, d=d, seed=7)  # n k d >= 36 000: above the kernel's threshold
+    k = 3
+    init, precisions = start_params(X, k, covariance_type)
+    m = 4
+    gm = run_sklearn(X, k, covariance_type, precisions, init, max_iter=m)
+    old = mixture._NUMBA_MIN_WORK
+    mixture._NUMBA_MIN_WORK = 1  # the kernel for every E-step of this fit
+    try:
+        with pytest.warns(ConvergenceWarning):
+            res = mixture.fit(X, k, covariance_type=covariance_type, init=init, max_iter=m, tol=0.0)
+        step = mixture.em_step(X, *init, covariance_type=covariance_type)
+    finally:
+        mixture._NUMBA_MIN_WORK = old
+    assert rel_err(res.log_likelihood[:-1], len(X) * np.array(gm.lower_bounds_)) < 1e-8
+    assert rel_err(res.means, gm.means_) < 1e-8
+    assert rel_err(res.covariances, sklearn_full_covariances(gm)) < 1e-8
+    np.testing.assert_allclose(res.resp, gm.predict_proba(X), atol=1e-8)
+    # em_step's E-step (always the "full" form) through the kernel is one scikit-learn iteration.
+    gm1 = run_sklearn(X, k, covariance_type, precisions, init, max_iter=1)
+    assert rel_err(step.means, gm1.means_) < 1e-8
+    assert rel_err(step.covariances, sklearn_full_covariances(gm1)) < 1e-8
+
+
+@pytest.mark.parametrize("m_type", [None, *COV_TYPES])
+@pytest.mark.parametrize("d", [1, 2, 3, 5])
+def test_compiled_e_step_agrees_with_numpy_and_is_thread_independent(m_type, d):
+    import numba
+
+    from coursekit import _mixture_kernels as kern
+
+    rng = np.random.default_rng(d)
+    X = rng.normal(size=(5003, d)) * 3.0  # 5003: the last chunk is shorter
+    weights = np.array([0.2, 0.0, 0.5, 0.3])  # a zero weight: log 0 = -inf must stay harmless
+    means = rng.normal(size=(4, d))
+    covs = np.stack([random_spd(d, rng) for _ in range(4)])
+    model = mixture._model(weights, means, covs, "full")
+    const = model.log_weights + model.log_det - 0.5 * d * np.log(2 * np.pi)
+    total_np, stats_np, resp_np = mixture._e_pass_numpy(X, model, m_type=m_type, store_resp=True)
+    results = []
+    for threads, serial in ((1, True), (1, False), (2, False)):
+        before = numba.get_num_threads()
+        old = kern._SERIAL_WORK
+        kern._SERIAL_WORK = 1 << 62 if serial else 0
+        try:
+            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+            results.append(kern.e_pass(X, model.means, model.prec, const, "full", m_type, True))
+        finally:
+            numba.set_num_threads(before)
+            kern._SERIAL_WORK = old
+    for total, stats, resp in results:
+        assert total == pytest.approx(total_np, rel=1e-12)
+        np.testing.assert_allclose(resp, resp_np, rtol=1e-10, atol=1e-14)
+        assert np.all(resp[:, 1] == 0.0)
+        if m_type is None:
+            assert stats is None
+        else:
+            for a, b in zip(mixture._m_from_stats((*stats, model.means), m_type, 1e-6),
+                            mixture._m_from_stats(stats_np, m_type, 1e-6)):
+                np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    # Fixed chunks, added in order: the same bits whatever the number of threads.
+    assert results[1][0] == results[2][0]
+    if m_type is not None:
+        for a, b in zip(results[1][1], results[2][1]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_e_step_dispatch_keeps_small_problems_on_numpy(monkeypatch):
+    import sys
+
+    calls = []
+    real = mixture._e_pass_numpy
+
+    def spy(*args, **kwargs):
+        calls.append("numpy")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mixture, "_e_pass_numpy", spy)
+    mixture.fit(three_clusters(n=300, d=2), 3, rng=0)  # the homework's sizes
+    assert calls and set(calls) == {"numpy"}
+    calls.clear()
+    X = three_clusters(n=20_000, d=2)
+    model = mixture._model(np.full(3, 1 / 3), X[:3], np.stack([np.eye(2)] * 3), "full")
+    mixture._e_pass(X, model, m_type="full")
+    assert calls == [] and "coursekit._mixture_kernels" in sys.modules
+    mixture._e_pass(X, mixture._model(np.full(3, 1 / 3), X[:3], np.stack([np.eye(2)] * 3), "diag"), m_type="diag")
+    assert calls == ["numpy"]  # the GEMM form wins for "diag"/"spherical"

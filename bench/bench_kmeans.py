@@ -424,7 +424,7 @@ _FILTER_MEMORY_SCRIPT = textwrap.dedent(
             return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
 
     X, init = b.filter_data({kind!r}, {n}, {d}, {k})
-    b._filter_fit({method!r}, X[:3000], init, 1, 2)
+    b._filter_fit({method!r}, X[:3000], init, 1, 2)  # warm-up: imports, kernels loaded
     before = peak_rss_kb()
     b._filter_fit({method!r}, X, init, 1, 2)
     print(json.dumps({{"rss_mb": (peak_rss_kb() - before) / 1024, "data_mb": X.nbytes / 2**20}}))

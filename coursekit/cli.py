@@ -28,7 +28,8 @@ def cmd_autograde(a):
 
     rows = autograde(_course_root(a.course), a.assignment, a.submissions, out=a.out, jobs=a.jobs,
                      timeout=a.timeout, cell_timeout=a.cell_timeout, memory_mb=a.memory,
-                     db_url=a.db, output_kb=a.output_kb, progress=not a.quiet)
+                     db_url=a.db, output_kb=a.output_kb, progress=not a.quiet,
+                     scheduler=a.scheduler)
     students = sorted({r["student"] for r in rows})
     total = {s: sum(float(r["score"]) for r in rows if r["student"] == s) for s in students}
     maxs = {s: sum(float(r["max_score"]) for r in rows if r["student"] == s) for s in students}
@@ -74,6 +75,8 @@ def build_parser():
     g.add_argument("--output-kb", type=int, default=1024, help="kB of output kept per submission")
     g.add_argument("--db", default=None, help="gradebook URL (default sqlite:///COURSE/gradebook.db)")
     g.add_argument("--out", default=None, help="results folder (default COURSE/autograded/ID)")
+    g.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="grade on the workers of this Dask cluster (default: on this machine)")
     g.add_argument("--quiet", action="store_true")
     g.set_defaults(func=cmd_autograde)
 
@@ -85,12 +88,14 @@ def build_parser():
 
 
 def main(argv=None):
+    from .grading.dask_executor import ClusterError
+
     parser = build_parser()
     a = parser.parse_args(argv)
     if a.command == "release" and not a.all and not a.assignment:
         parser.error("release needs an assignment ID or --all")
     try:
         return a.func(a)
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, ClusterError) as exc:
         print(f"coursekit: error: {exc}", file=sys.stderr)
         return 2

@@ -204,10 +204,22 @@ def _load_result(job, rc, killed, tasks):
     return res
 
 
+def _write_atomic(path, text):
+    tmp = path + ".part"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
 def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=300,
               cell_timeout=None, memory_mb=2048, db_url=None, nproc=128, fsize_mb=64,
-              output_kb=1024, progress=True, log=print):
-    """Grade every submission of ``assignment`` in ``submissions``; return the grades rows."""
+              output_kb=1024, progress=True, log=print, scheduler=None):
+    """Grade every submission of ``assignment`` in ``submissions``; return the grades rows.
+
+    Locally (``jobs`` grading workers, :mod:`coursekit.grading.pool`) or, with ``scheduler``
+    (``tcp://HOST:PORT``), on the workers of that Dask cluster
+    (:mod:`coursekit.grading.dask_executor`).
+    """
     course = CourseDirs(course_root)
     source_path = course.source_notebook(assignment)
     if not os.path.isfile(source_path):
@@ -271,7 +283,8 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
         start = time.monotonic()
         if progress:
             log(f"{assignment}: {len(found)} submissions, {len(todo)} to grade "
-                f"({len(found) - len(todo)} unchanged), {jobs} parallel job(s)")
+                f"({len(found) - len(todo)} unchanged), "
+                + (f"on the Dask cluster at {scheduler}" if scheduler else f"{jobs} parallel job(s)"))
 
         def one(item):
             student, path, sha = item
@@ -290,6 +303,12 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
                 json.dump(job, fh)
             rc, killed = _run_worker(job, job_path, timeout + HARD_MARGIN, workers)
             res = _load_result(job, rc, killed, task_list)
+            finish(student, res)
+            if rc == 0 and not killed:
+                shutil.rmtree(staging, ignore_errors=True)
+            return student
+
+        def finish(student, res):
             with lock:
                 writer.record(res)
                 results[student] = res
@@ -298,17 +317,30 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
                 done[0] += 1
                 if progress:
                     _progress(done[0], len(todo), counts, start)
-            if rc == 0 and not killed:
-                shutil.rmtree(staging, ignore_errors=True)
-            return student
 
-        workers = WorkerPool(min(int(jobs), max(1, len(todo))), cwd=tmp_root, log_dir=tmp_root)
-        try:
-            with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
-                for fut in concurrent.futures.as_completed([pool.submit(one, t) for t in todo]):
-                    fut.result()
-        finally:
-            workers.close()
+        def arrived(student, reply):
+            """A result from the Dask cluster: written here, by this process only."""
+            _write_atomic(os.path.join(out, "results", f"{student}.json"),
+                          json.dumps(reply["result"], indent=1))
+            if reply["feedback"] is not None:
+                _write_atomic(os.path.join(out, "feedback", f"{student}.html"), reply["feedback"])
+            finish(student, reply["result"])
+
+        if scheduler:
+            from . import dask_executor
+
+            bundle = dask_executor.make_bundle(assignment, source_path,
+                                               course.release_dir(assignment), task_list, limits,
+                                               grader_key)
+            dask_executor.grade_on_cluster(scheduler, todo, bundle, arrived, log=log)
+        elif todo:
+            workers = WorkerPool(min(int(jobs), len(todo)), cwd=tmp_root, log_dir=tmp_root)
+            try:
+                with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
+                    for fut in concurrent.futures.as_completed([pool.submit(one, t) for t in todo]):
+                        fut.result()
+            finally:
+                workers.close()
         # Unchanged submissions are in the gradebook already; make sure of it (e.g. a new --db).
         for student in sorted(results):
             if (student, found.get(student)) not in [(t[0], t[1]) for t in todo]:

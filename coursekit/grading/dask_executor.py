@@ -1,0 +1,451 @@
+"""Grading on a Dask cluster: ``coursekit autograde ID --submissions DIR --scheduler tcp://HOST:PORT``.
+
+The instructor's process stays the only writer of the gradebook and of the outputs; the Dask
+workers only grade. Each submission is one Dask task, :func:`grade_remote`, whose arguments
+carry everything it needs (the assignment's *bundle*: the instructor's notebook and the
+release's data files; and the submission's bytes and limits), so any worker can run it, on any
+machine, and run it again after a failure. On the worker it goes through exactly the local
+engine: a :class:`coursekit.grading.pool.WorkerPool` (one grading worker per Dask thread, each
+with its fork server of sandboxed kernels), the same job, the same sandbox, the same limits;
+the task returns the result and the feedback page, which the instructor's process writes (and
+records in the gradebook) as soon as it arrives.
+
+Nothing is lost, nothing is recorded twice:
+
+* at most ``window`` submissions are on the cluster at once (a few per worker thread), so the
+  instructor's memory does not grow with the number of submissions;
+* a worker that dies while grading: Dask gives the task to another worker (``allowed-failures``
+  times, Dask's default 3); a task that has killed that many workers is recorded as
+  ``grader_error`` (never cached: the next run grades it again);
+* the scheduler restarts (or the connection drops): every task in flight is cancelled by the
+  client; they are submitted again once the client is connected again (``reconnect_timeout``);
+* no worker at all for ``no_worker_timeout`` seconds (or no scheduler): the run stops and every
+  submission not graded yet gets a ``grader_error`` row saying so (not cached either);
+* a result is written once per student: a late duplicate (a task that ran twice) is ignored;
+* Ctrl-C: the tasks in flight are cancelled; what was written stays, and a new run grades only
+  what is missing (results are files, written atomically, one per student).
+"""
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+from . import notebook as nbk
+from . import sandbox
+
+# Packages whose versions must agree between the instructor's machine and every worker: the
+# kernel's behaviour (and so the grades) depends on them.
+PINNED = ("numpy", "scipy", "ipykernel", "ipython", "jupyter_client", "nbclient", "nbformat",
+          "pyzmq", "numba", "dask", "distributed")
+
+
+# --------------------------------------------------------------------------- worker side
+
+class WorkerUnfit(RuntimeError):
+    """This worker cannot grade this run: it cannot sandbox kernels (not root), or its Python,
+    packages or coursekit differ from the instructor's."""
+
+
+def package_fingerprint():
+    """SHA-256 of the files of the ``coursekit`` package this process imports."""
+    import coursekit
+
+    root = os.path.dirname(os.path.abspath(coursekit.__file__))
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__" and not d.startswith("."))
+        for name in sorted(filenames):
+            if name.endswith((".pyc", ".nbi", ".nbc")) or name.startswith("."):
+                continue
+            path = os.path.join(dirpath, name)
+            h.update(os.path.relpath(path, root).encode() + b"\0")
+            with open(path, "rb") as fh:
+                h.update(hashlib.sha256(fh.read()).digest())
+    return h.hexdigest()
+
+
+def environment():
+    """What must match between the instructor's machine and a worker."""
+    versions = {}
+    for name in PINNED:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {"python": platform.python_version(), "packages": versions,
+            "coursekit": package_fingerprint()}
+
+
+class _Engine:
+    """Per Dask-worker process: the sandbox mode, a worker pool, the materialised bundles."""
+
+    def __init__(self, size):
+        self.mode = sandbox.choose_mode(log=lambda *a: None)
+        self.root = tempfile.mkdtemp(prefix="coursekit-dask-")
+        os.chmod(self.root, 0o711)  # kernels traverse it to reach their own 0700 directory
+        from .pool import WorkerPool
+
+        self.pool = WorkerPool(size, cwd=self.root, log_dir=self.root)
+        self.bundles = {}
+        self.lock = threading.Lock()
+        from .runner import _mpl_cache
+
+        self.mpl_cache = _mpl_cache()
+        self.environment = environment()
+
+    def bundle(self, bundle):
+        """The bundle's files on this machine (written once per bundle, root-only)."""
+        with self.lock:
+            d = self.bundles.get(bundle["hash"])
+            if d is not None:
+                return d
+            d = tempfile.mkdtemp(prefix="bundle-", dir=self.root)  # 0700
+            aid = bundle["assignment"]
+            src = os.path.join(d, "source", f"{aid}.ipynb")
+            os.makedirs(os.path.dirname(src), mode=0o700)
+            with open(src, "w", encoding="utf-8") as fh:
+                fh.write(bundle["source"])
+            release = os.path.join(d, "release")
+            os.makedirs(release, mode=0o700)
+            for name, data in bundle["release_files"].items():
+                with open(os.path.join(release, os.path.basename(name)), "wb") as fh:
+                    fh.write(data)
+            self.bundles[bundle["hash"]] = d
+            return d
+
+
+_ENGINE = None
+_ENGINE_LOCK = threading.Lock()
+
+
+def _engine():
+    global _ENGINE
+    with _ENGINE_LOCK:
+        if _ENGINE is None:
+            try:
+                from distributed import get_worker
+
+                size = get_worker().state.nthreads
+            except (ImportError, ValueError, AttributeError):
+                size = 1
+            _ENGINE = _Engine(size)
+        return _ENGINE
+
+
+def worker_info():
+    """Run on every worker before grading (``Client.run``): sandbox mode and environment."""
+    eng = _engine()
+    return dict(eng.environment, mode=eng.mode, root=sandbox.is_root(),
+                host=platform.node(), slots=len(eng.pool._workers))
+
+
+def grade_remote(bundle, spec):
+    """The Dask task: grade one submission on this worker, return its result and feedback.
+
+    ``bundle``: ``{"hash", "assignment", "source" (the instructor's notebook, text),
+    "release_files" ({name: bytes}), "tasks", "limits", "grader_key"}``. ``spec``:
+    ``{"student", "sha256", "kind" ("file", "missing" or "not_regular"), "data" (bytes)}``.
+    """
+    from .runner import HARD_MARGIN, _load_result
+
+    eng = _engine()
+    problems = unfit(eng.mode, eng.environment, bundle["environment"])
+    if problems:
+        raise WorkerUnfit(f"worker on {platform.node()}: " + "; ".join(problems))
+    bdir = eng.bundle(bundle)
+    aid = bundle["assignment"]
+    staging = tempfile.mkdtemp(prefix="job-", dir=eng.root)
+    os.chmod(staging, 0o711)
+    try:
+        submission = None
+        if spec["kind"] == "file":
+            submission = os.path.join(staging, "submitted.ipynb")
+            with open(os.open(submission, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as fh:
+                fh.write(spec["data"])
+        elif spec["kind"] == "not_regular":
+            submission = os.path.join(staging, "submitted.ipynb")
+            os.symlink(os.devnull, submission)  # refused by read_submission, like the original
+        limits = bundle["limits"]
+        uid = sandbox.new_uid() if eng.mode in ("namespaces", "uid") else 0
+        job = dict(limits, student=spec["student"], assignment=aid, submission=submission,
+                   sha256=spec["sha256"], grader_key=bundle["grader_key"],
+                   source=os.path.join(bdir, "source", f"{aid}.ipynb"),
+                   release_dir=os.path.join(bdir, "release"), notebook_name=f"{aid}.ipynb",
+                   staging=staging, result_path=os.path.join(staging, "result.json"),
+                   feedback_path=os.path.join(staging, "feedback.html"), uid=uid,
+                   namespaces=eng.mode == "namespaces", hide=[bdir], mpl_cache=eng.mpl_cache)
+        job_path = os.path.join(staging, "job.json")
+        with open(os.open(job_path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as fh:
+            json.dump(job, fh)
+        rc, killed = eng.pool.run(job_path, float(limits["timeout"]) + HARD_MARGIN)
+        if rc != 0 or killed:
+            sandbox.kill_uid(uid)
+        res = _load_result(job, rc, killed, bundle["tasks"])
+        try:
+            with open(job["feedback_path"], encoding="utf-8") as fh:
+                feedback = fh.read()
+        except OSError:
+            feedback = None
+        res["graded_on"] = f"{platform.node()} ({eng.mode})"
+        return {"result": res, "feedback": feedback}
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- instructor side
+
+class ClusterError(RuntimeError):
+    """The cluster cannot grade this run (unreachable, unsandboxed or mismatched workers)."""
+
+
+def make_bundle(assignment, source_path, release_dir, task_list, limits, grader_key):
+    with open(source_path, encoding="utf-8") as fh:
+        source = fh.read()
+    files = {}
+    if release_dir and os.path.isdir(release_dir):
+        for name in sorted(os.listdir(release_dir)):
+            p = os.path.join(release_dir, name)
+            if os.path.isfile(p) and not os.path.islink(p) and not name.endswith(".ipynb"):
+                with open(p, "rb") as fh:
+                    files[name] = fh.read()
+    h = hashlib.sha256(json.dumps([assignment, source, sorted(files), limits, grader_key],
+                                  sort_keys=True).encode())
+    for name in sorted(files):
+        h.update(files[name])
+    return {"hash": h.hexdigest(), "assignment": assignment, "source": source,
+            "release_files": files, "tasks": task_list, "limits": limits,
+            "grader_key": grader_key, "environment": environment()}
+
+
+def submission_spec(student, path, sha):
+    if not path:
+        return {"student": student, "sha256": sha, "kind": "missing"}
+    if os.path.islink(path) or not os.path.isfile(path):
+        return {"student": student, "sha256": sha, "kind": "not_regular"}
+    with open(path, "rb") as fh:
+        data = fh.read(nbk.MAX_SUBMISSION_BYTES + 1)
+    return {"student": student, "sha256": sha, "kind": "file", "data": data}
+
+
+def not_graded(student, assignment, task_list, sha, reason):
+    """A ``grader_error`` result for a submission the cluster did not grade (not cached)."""
+    return {"student": student, "assignment": assignment, "submission_sha256": sha,
+            "grader_key": "", "complete": False, "notes": [reason],
+            "tasks": [dict(t, score=0.0, status="grader_error", message=reason)
+                      for t in task_list]}
+
+
+def unfit(mode, theirs, here):
+    """Why a worker (sandbox ``mode``, environment ``theirs``) cannot grade for ``here``."""
+    problems = []
+    if mode == "none":
+        problems.append("cannot sandbox kernels (not root?): start `dask worker` as root with "
+                        "the course's Python environment")
+    if theirs["python"] != here["python"]:
+        problems.append(f"Python {theirs['python']} (instructor: {here['python']})")
+    diff = {k: (v, here["packages"].get(k)) for k, v in theirs["packages"].items()
+            if v != here["packages"].get(k)}
+    if diff:
+        problems.append(f"package versions differ (worker, instructor): {diff}")
+    if theirs["coursekit"] != here["coursekit"]:
+        problems.append("its coursekit package differs from the instructor's (install the same "
+                        "version of the course repository on every worker)")
+    return problems
+
+
+def check_workers(infos, log):
+    """Refuse workers that cannot sandbox or do not run the instructor's environment."""
+    here = environment()
+    problems = []
+    for addr, info in sorted(infos.items()):
+        if isinstance(info, BaseException):
+            problems.append(f"{addr}: {type(info).__name__}: {info}")
+            continue
+        problems += [f"{addr}: {p}" for p in unfit(info["mode"], info, here)]
+        if info["mode"] == "uid":
+            log(f"warning: {addr} sandboxes kernels by uid only (no namespaces): see the README")
+    if problems:
+        raise ClusterError("the Dask workers cannot grade this run:\n  - " + "\n  - ".join(problems))
+
+
+class _ClusterLost(Exception):
+    pass
+
+
+def _ask_workers(client, timeout):
+    """:func:`worker_info` from every worker, as a task pinned to it (``Client.run`` would run
+    it in the worker's event loop, which the sandbox probe would block for seconds)."""
+    from distributed import wait
+
+    deadline = time.monotonic() + timeout
+    while not client.scheduler_info(n_workers=-1).get("workers"):
+        if time.monotonic() > deadline:
+            raise ClusterError(f"the Dask scheduler has no worker (waited {timeout:g} s)")
+        time.sleep(0.5)
+    workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    futs = {w: client.submit(worker_info, key=f"coursekit-worker-info-{uuid.uuid4().hex}",
+                             workers=[w], allow_other_workers=False, pure=False)
+            for w in workers}
+    with client.as_current():
+        wait(list(futs.values()), timeout=max(60.0, timeout))
+    infos = {}
+    for w, f in futs.items():
+        if f.status == "finished":
+            infos[w] = f.result()
+        elif f.status == "error":
+            infos[w] = f.exception()
+        f.cancel()
+    if not infos:
+        raise ClusterError("no Dask worker answered")
+    return infos
+
+
+MAX_ATTEMPTS = 3  # a submission sent to an unfit worker is sent again, this many times at most
+
+
+def grade_on_cluster(scheduler, todo, bundle, record, log=print, window=None,
+                     connect_timeout=30, reconnect_timeout=120, no_worker_timeout=300):
+    """Grade ``todo`` (``[(student, path, sha)]``) on the cluster at ``scheduler``.
+
+    ``record(student, reply)`` is called in this thread, once per student, with
+    ``{"result": ..., "feedback": ...}`` as each result arrives (``feedback`` None for a
+    submission the cluster could not grade). Raises :class:`ClusterError` before grading
+    anything when the scheduler is unreachable or a worker is unfit; returns the workers seen.
+    """
+    from distributed import Client, wait
+
+    def connect(deadline):
+        last = None
+        while True:
+            try:
+                return Client(scheduler, timeout=connect_timeout, set_as_default=False)
+            except (OSError, TimeoutError) as exc:
+                last = exc
+            if time.monotonic() > deadline:
+                raise _ClusterLost(f"cannot reach the Dask scheduler at {scheduler}: {last}")
+            time.sleep(1)
+
+    try:
+        client = connect(time.monotonic() + connect_timeout)
+    except _ClusterLost as exc:
+        raise ClusterError(str(exc)) from None
+    pending = list(reversed(todo))  # popped from the end: in the given order
+    inflight = {}  # key -> (future, item)
+    done, attempts, warned = set(), {}, set()
+    seen_workers = set()
+    try:
+        infos = _ask_workers(client, connect_timeout)
+        check_workers(infos, log)
+        seen_workers.update(infos)
+        last_worker_seen = time.monotonic()
+        while pending or inflight:
+            if client.status != "running":
+                # Connection lost (scheduler restarted?): the client cancelled every future.
+                deadline = time.monotonic() + reconnect_timeout
+                while client.status == "connecting" and time.monotonic() < deadline:
+                    time.sleep(0.2)
+                if client.status != "running":
+                    try:
+                        client.close(timeout=5)
+                    except Exception:  # noqa: BLE001 - it is gone anyway
+                        pass
+                    client = connect(deadline)
+                log(f"reconnected to the Dask scheduler; the {len(inflight)} submission(s) in "
+                    "flight are sent again")
+                for _, item in inflight.values():
+                    pending.append(item)
+                inflight.clear()
+            try:
+                workers = client.scheduler_info(n_workers=-1).get("workers", {})
+            except Exception:  # noqa: BLE001 - the connection dropped: handled above
+                time.sleep(0.5)
+                continue
+            seen_workers.update(workers)
+            if workers:
+                last_worker_seen = time.monotonic()
+            elif time.monotonic() - last_worker_seen > no_worker_timeout:
+                raise _ClusterLost(f"no Dask worker for {no_worker_timeout:g} s")
+            slots = sum(w.get("nthreads", 1) for w in workers.values()) or 1
+            limit = window or (2 * slots + 2)
+            while pending and len(inflight) < limit:
+                item = pending.pop()
+                student, path, sha = item
+                if student in done:
+                    continue
+                fut = client.submit(grade_remote, bundle, submission_spec(student, path, sha),
+                                    key=f"coursekit-grade-{uuid.uuid4().hex}", pure=False)
+                inflight[fut.key] = (fut, item)
+            if not inflight:
+                time.sleep(0.5)
+                continue
+            try:
+                with client.as_current():
+                    finished, _ = wait([f for f, _ in inflight.values()], timeout=1,
+                                       return_when="FIRST_COMPLETED")
+            except TimeoutError:
+                continue
+            except Exception:  # noqa: BLE001 - connection trouble: the loop's first check
+                time.sleep(0.5)
+                continue
+            for fut in finished:
+                entry = inflight.pop(fut.key, None)
+                if entry is None:
+                    continue
+                item = entry[1]
+                student, path, sha = item
+                reply = None
+                if fut.status == "finished":
+                    try:
+                        reply = fut.result()
+                    except Exception:  # noqa: BLE001 - lost between "finished" and fetching it
+                        pending.append(item)
+                elif fut.status == "cancelled":
+                    pending.append(item)  # connection lost: graded again later
+                else:  # the task raised, or killed allowed-failures workers (KilledWorker)
+                    exc = fut.exception()
+                    if isinstance(exc, WorkerUnfit) and attempts.get(student, 0) < MAX_ATTEMPTS:
+                        attempts[student] = attempts.get(student, 0) + 1
+                        if str(exc) not in warned:
+                            warned.add(str(exc))
+                            log(f"warning: {exc}")
+                        pending.append(item)
+                    else:
+                        reply = {"result": not_graded(
+                            student, bundle["assignment"], bundle["tasks"], sha,
+                            f"not graded: the cluster failed on this submission "
+                            f"({type(exc).__name__}: {str(exc)[:200]}); run again to grade it"),
+                            "feedback": None}
+                fut.release()
+                if reply is not None and student not in done:
+                    done.add(student)
+                    record(student, reply)
+    except _ClusterLost as exc:
+        reason = f"not graded: {exc}; run the command again to grade it"
+        log(f"warning: {exc}: the submissions not graded yet get a grader_error row")
+        for _, item in list(inflight.values()) + pending:
+            student, path, sha = item
+            if student not in done:
+                done.add(student)
+                record(student, {"result": not_graded(student, bundle["assignment"],
+                                                      bundle["tasks"], sha, reason),
+                                 "feedback": None})
+        inflight.clear()
+    finally:
+        for fut, _ in inflight.values():
+            try:
+                fut.cancel()
+            except Exception:  # noqa: BLE001
+                pass
+        try:
+            client.close(timeout=10)
+        except Exception:  # noqa: BLE001
+            pass
+    return seen_workers

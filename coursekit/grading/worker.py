@@ -683,6 +683,24 @@ class _KernelSource:
             self.home = None
 
 
+def _watch_parent(current):
+    """If the process that feeds this worker dies (a Dask worker killed, the instructor's
+    process killed), stop at once: kill the kernel's uid and exit (the fork server and its
+    kernels die with this process)."""
+    import threading
+
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(1)
+            if os.getppid() != parent:
+                sandbox.kill_uid(current.get("uid"))
+                os._exit(3)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def serve(jobs_in, replies_out):
     """The long-lived worker of :class:`coursekit.grading.pool.WorkerPool`.
 
@@ -693,6 +711,8 @@ def serve(jobs_in, replies_out):
     """
     source = _KernelSource()
     saved = os.dup(1), os.dup(2)
+    current = {}
+    _watch_parent(current)
     try:
         for line in jobs_in:
             path = line.strip()
@@ -709,8 +729,10 @@ def serve(jobs_in, replies_out):
                 sys.stderr.flush()
                 os.dup2(log, 1)
                 os.dup2(log, 2)
+                current["uid"] = job.get("uid")
                 grade(job, kernels=source.get(job))
                 ok = True
+                current.clear()
             except Exception:  # noqa: BLE001 - the parent records a grader_error for this job
                 import traceback
 

@@ -280,6 +280,31 @@ def test_eq_parameter_counts(cov_type, K, m):
     assert gm._n_parameters() == formula
 
 
+@pytest.mark.parametrize("cov_type, invariant", [("full", True), ("diag", True), ("spherical", False)])
+def test_standardising_changes_only_the_spherical_model(cov_type, invariant):
+    # "Standardising changes nothing for the full and diagonal models ...; it changes the spherical one."
+    X, y = _three_class_data()
+    X = X * [1.0, 30.0] + [70.0, 0.0]                  # features in very different units
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    grid = np.random.default_rng(3).uniform(X.min(axis=0), X.max(axis=0), size=(500, 2))
+    raw = GaussianBayesClassifier(cov_type).fit(X, y)
+    std = GaussianBayesClassifier(cov_type).fit(Z, y)
+    same = np.allclose(raw.predict_proba(grid), std.predict_proba((grid - X.mean(axis=0)) / X.std(axis=0)),
+                       rtol=1e-8, atol=1e-10)
+    assert same == invariant
+
+
+def test_exercise_shared_covariance_log_ratio_is_linear():
+    # Exercise ch6-ex-linear: with a shared covariance the log posterior ratio is affine in x.
+    S = np.array([[2.0, 0.7], [0.7, 1.0]])
+    m1, m2 = np.array([0.0, 1.0]), np.array([2.0, -1.0])
+    pts = np.random.default_rng(4).normal(size=(100, 2)) * 3
+    ratio = stats.multivariate_normal(m1, S).logpdf(pts) - stats.multivariate_normal(m2, S).logpdf(pts)
+    w = np.linalg.solve(S, m1 - m2)
+    np.testing.assert_allclose(ratio, pts @ w - 0.5 * (m1 @ np.linalg.solve(S, m1) - m2 @ np.linalg.solve(S, m2)),
+                               rtol=1e-10, atol=1e-10)
+
+
 def test_exercise_parameter_counts_k3_m10():
     assert [mixture.n_parameters(3, 10, t) for t in ("full", "diag", "spherical")] == [197, 62, 35]
 

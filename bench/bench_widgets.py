@@ -30,7 +30,7 @@ import time  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TARGET_MS = 100.0
-WIDGET_MODULES = ["coursekit.widgets._gaussian", "coursekit.widgets._clustering"]
+WIDGET_MODULES = ["coursekit.widgets._gaussian", "coursekit.widgets._clustering", "coursekit.widgets._kdtree"]
 
 
 def collect_cases():

@@ -808,3 +808,24 @@ def test_build_tree_bad_input():
     tree = build_tree(X0)
     with pytest.raises(ValueError, match="centers must have shape"):
         tree.assign(np.zeros((3, 3)))
+
+
+def test_homework_sized_problems_never_load_numba():
+    # A fresh process: k-means (default algorithm) and a GMM fit on homework-sized data must not
+    # import numba at all (its start-up costs seconds; the compiled paths are for large data).
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from coursekit import kmeans, mixture, datasets\n"
+        "X = datasets.old_faithful().data\n"
+        "r = kmeans.kmeans(X, 2, rng=0)\n"
+        "g = mixture.fit(X, 2, rng=0)\n"
+        "big = np.random.default_rng(0).normal(size=(2000, 2))\n"
+        "kmeans.kmeans(big, 5, rng=0)\n"
+        "print(r.algorithm, 'numba' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["lloyd", "False"]

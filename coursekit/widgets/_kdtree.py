@@ -116,9 +116,10 @@ def kdtree_filter_widget(X=None, k=5, n=4000, leaf_size=16, init="random", rng=7
     palette = np.array([to_rgba(plotting.cluster_color(j)) for j in range(k)])
     grey = np.array(to_rgba("0.75"))
     last = len(history) - 1
+    # Opens on the whole walk of the second pass (the first one's centres are the random start).
     controls = {
-        "iteration": _slider(0, 0, last, 1, "iteration", integer=True),
-        "depth": _slider(min(4, max_depth), 0, max_depth, 1, "tree depth shown", integer=True),
+        "iteration": _slider(min(1, last), 0, last, 1, "iteration", integer=True),
+        "depth": _slider(max_depth, 0, max_depth, 1, "tree depth shown", integer=True),
     }
 
     def build(fig):

@@ -154,6 +154,16 @@ def run_coursekit(course, assignment, subs, jobs, timeout, cell_timeout, tmp, en
     m = _measure(cmd, ROOT, env)
     with open(os.path.join(out, "grades.csv")) as fh:
         m["rows"] = sum(1 for _ in fh) - 1
+    # Where a submission's time goes, from the workers' own records (medians).
+    timing = {}
+    for name in os.listdir(os.path.join(out, "results")):
+        res = _load(os.path.join(out, "results", name))
+        for k, v in res.get("timing", {}).items():
+            if isinstance(v, (int, float)):
+                timing.setdefault(k, []).append(v)
+        timing.setdefault("fork", []).append(res.get("kernel_start") == "fork")
+    m["median"] = {k: sorted(v)[len(v) // 2] for k, v in timing.items() if k != "fork"}
+    m["forked"] = sum(timing.get("fork", []))
     return m
 
 
@@ -224,6 +234,16 @@ def render(a, runs, mix):
         lines.append(f"| {r['tool']} | {r['jobs']} | {r['wall']:.1f} | {rate:.2f} | {ratio} | "
                      f"{r['cpu']:.1f} | {r['cpu'] / a.n:.3f} | {r['load_before']:.1f} → "
                      f"{r['load_after']:.1f} |")
+    for r in runs:
+        if "median" in r:
+            md = r["median"]
+            lines.append("")
+            lines.append(f"coursekit --jobs {r['jobs']}: {r['forked']} of {a.n} kernels forked "
+                         "from the fork server; per submission (medians, from results/*.json): "
+                         f"kernel CPU {md.get('kernel_cpu', float('nan')):.2f} s, grading worker "
+                         f"CPU {md.get('worker_cpu', float('nan')):.2f} s, kernel ready after "
+                         f"{md.get('kernel_ready', float('nan')):.2f} s, done after "
+                         f"{md.get('feedback', float('nan')):.2f} s (wall).")
     return "\n".join(lines) + "\n"
 
 

@@ -128,6 +128,9 @@ def _child(req):
         os.environ.clear()
         os.environ.update(req["env"])
         _fresh_process_state()
+        import gc
+
+        gc.enable()
         argv = ["ipykernel_launcher", *req["kernel_args"]]
         sys.argv = argv
         if sys.path and sys.path[0] in ("", "/"):
@@ -204,7 +207,13 @@ def main(argv=None):
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # never import from the working directory
     names = list(PRELOAD) + [m for m in a.preload.split(",") if m]
+    import gc
+
+    # The preloaded objects go to the collector's permanent generation: a kernel's collections
+    # then never walk (and so never copy, page by page) the fork server's memory.
+    gc.disable()
     failed = _import_all(names)
+    gc.freeze()
     threads = _threads()
     fork_ok = threads == 1 and hasattr(os, "pidfd_open")
     hello = {"pid": os.getpid(), "fork": fork_ok, "threads": threads, "failed": failed}

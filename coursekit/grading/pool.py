@@ -56,26 +56,33 @@ class _Worker:
         """Grade one job; return ``(returncode, killed)`` as a per-job process would."""
         if self.proc is None or self.proc.poll() is not None:
             self._start()
+        proc = self.proc  # kill() from another thread (Ctrl-C) may reset self.proc meanwhile
         try:
-            self.proc.stdin.write(job_path.encode() + b"\n")
-            self.proc.stdin.flush()
+            proc.stdin.write(job_path.encode() + b"\n")
+            proc.stdin.flush()
         except OSError:  # died between two jobs
             self.stop()
             self._start()
-            self.proc.stdin.write(job_path.encode() + b"\n")
-            self.proc.stdin.flush()
-        fd = self.proc.stdout.fileno()
+            proc = self.proc
+            proc.stdin.write(job_path.encode() + b"\n")
+            proc.stdin.flush()
+        fd = proc.stdout.fileno()
         deadline = time.monotonic() + hard_timeout
         line = b""
         while not line.endswith(b"\n"):
             left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
+            try:
+                ready = left > 0 and select.select([fd], [], [], left)[0]
+                chunk = os.read(fd, 65536) if ready else None
+            except (OSError, ValueError):  # the pipe was closed under us (killed)
+                chunk = b""
+            if chunk is None:
                 self.kill()
                 return None, True
-            chunk = os.read(fd, 65536)
             if not chunk:  # the worker died while grading
-                rc = self.proc.wait()
-                self.proc = None
+                rc = proc.wait()
+                if self.proc is proc:
+                    self.proc = None
                 return rc if rc else 1, False
             line += chunk
         self.jobs += 1

@@ -279,3 +279,41 @@ def test_fork_server_exits_when_its_worker_goes(tmp_path):
     server.sock.close()  # what the worker's death does to the socket
     server.proc.wait(timeout=30)
     assert server.proc.returncode == 0
+
+
+def test_ctrl_c_stops_now_and_a_rerun_grades_only_the_rest(tmp_path):
+    import subprocess
+    import sys
+
+    root, src = _course(tmp_path)
+    subs = tmp_path / "subs"
+    students = [f"s{i}" for i in range(8)]
+    for name in students:
+        (subs / name).mkdir(parents=True)
+        (subs / name / f"{AID}.ipynb").write_bytes(
+            student_nb(src, "import time\ntime.sleep(2)\n" + CORRECT))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "coursekit", "--course", str(root), "autograde", AID,
+           "--submissions", str(subs), "--out", str(out), "--jobs", "2", "--timeout", "60",
+           "--db", f"sqlite:///{tmp_path}/gb.db"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    done = lambda: [f for f in os.listdir(out / "results") if f.endswith(".json")] \
+        if (out / "results").is_dir() else []  # noqa: E731
+    while len(done()) < 1 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    t0 = time.monotonic()
+    proc.communicate(timeout=120)
+    assert proc.returncode != 0 and time.monotonic() - t0 < 60  # stops, does not grade on
+    first = done()
+    assert 1 <= len(first) < len(students)
+    for f in first:
+        res = json.loads((out / "results" / f).read_text())
+        assert not res["complete"] or {t["status"] for t in res["tasks"]} == {"ok"}
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout + again.stderr
+    rows = _rows(out)
+    assert sorted((r["student"], r["task"]) for r in rows) == sorted(
+        (s, t) for s in students for t in ("test_visible", "test_mean", "test_cov"))
+    assert {r["status"] for r in rows} == {"ok"}

@@ -279,6 +279,7 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
             todo.append((student, path, sha))
 
         lock = threading.Lock()
+        interrupted = threading.Event()
         counts, done = {}, [0]
         start = time.monotonic()
         if progress:
@@ -302,6 +303,8 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
             with open(os.open(job_path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as fh:
                 json.dump(job, fh)
             rc, killed = _run_worker(job, job_path, timeout + HARD_MARGIN, workers)
+            if interrupted.is_set():
+                return student  # Ctrl-C: no result recorded, the next run grades it
             res = _load_result(job, rc, killed, task_list)
             finish(student, res)
             if rc == 0 and not killed:
@@ -337,8 +340,18 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
             workers = WorkerPool(min(int(jobs), len(todo)), cwd=tmp_root, log_dir=tmp_root)
             try:
                 with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
-                    for fut in concurrent.futures.as_completed([pool.submit(one, t) for t in todo]):
-                        fut.result()
+                    futs = [pool.submit(one, t) for t in todo]
+                    try:
+                        for fut in concurrent.futures.as_completed(futs):
+                            fut.result()
+                    except BaseException:
+                        # Ctrl-C (or a bug): stop now. What was recorded stays; the submissions
+                        # in progress are killed and recorded nowhere, so a re-run grades them.
+                        interrupted.set()
+                        for fut in futs:
+                            fut.cancel()
+                        workers.kill()
+                        raise
             finally:
                 workers.close()
         # Unchanged submissions are in the gradebook already; make sure of it (e.g. a new --db).

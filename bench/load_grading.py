@@ -194,8 +194,8 @@ def render(a, results):
             growth = (rs[-1]["peak_mb"] - rs[0]["peak_mb"]) / (rs[-1]["n"] - rs[0]["n"]) * 1024
             lines.append("")
             lines.append(f"{path}: the instructor's peak memory grows by {growth:.1f} kB per "
-                         f"submission between N = {rs[0]['n']} and N = {rs[-1]['n']} (its results, "
-                         "kept for grades.csv: about 1-2 kB each).")
+                         f"submission between N = {rs[0]['n']} and N = {rs[-1]['n']} (it keeps "
+                         "every result for grades.csv).")
     return "\n".join(lines) + "\n"
 
 

@@ -1,7 +1,7 @@
 """Gaussian mixture models: sampling, density, and EM (E-step, M-step, fit), BIC/AIC.
 
-A mixture with k components in d dimensions is ``(weights, means, covariances)`` with shapes
-(k,), (k, d) and (k, d, d).  Covariances are always stored and returned as full matrices;
+A mixture with K components in D dimensions is ``(weights, means, covariances)`` with shapes
+(K,), (K, D) and (K, D, D).  Covariances are always stored and returned as full matrices;
 ``covariance_type`` ("full", "diag", "spherical") only restricts what the M-step may estimate.
 
 EM follows scikit-learn's ``GaussianMixture`` exactly (same formulas, same order, same stopping
@@ -32,8 +32,8 @@ What EM guarantees (chapter 7 of the book derives it):
   ``eps``, so l is bounded above by ``-(N D / 2) log(2 pi eps)``.
 
 Implementation: the E-step is computed over blocks of rows, with the M-step's sufficient
-statistics accumulated in the same pass, so memory stays O(block * k * d) beyond the data and
-(n, k) is only materialised for the final responsibilities.  Densities use the Cholesky factor
+statistics accumulated in the same pass, so memory stays O(block * K * D) beyond the data and
+(N, K) is only materialised for the final responsibilities.  Densities use the Cholesky factor
 of each covariance (through the "precision Cholesky" ``P = L^{-T}``, ``P P^T = cov^{-1}``, as in
 scikit-learn) and log-sum-exp; no covariance matrix is inverted.
 """
@@ -101,7 +101,7 @@ def _infer_d(means):
 
 
 def _check_params(weights, means, covariances, d=None, prefix=""):
-    """Validate (weights, means, covariances); returns float64 (k,), (k, d), (k, d, d)."""
+    """Validate (weights, means, covariances); returns float64 (K,), (K, D), (K, D, D)."""
     weights = check_weights(weights, name=f"{prefix}weights")
     k = weights.shape[0]
     if d is None:
@@ -132,8 +132,8 @@ def _check_resp(resp, n):
 class _Model(NamedTuple):
     """Parameters prepared for the E-step of one covariance type.
 
-    ``prec`` is the precision Cholesky: (k, d, d) upper factors for "full", the precisions
-    1/var as (k, d) for "diag" and (k,) for "spherical".  ``log_det`` is
+    ``prec`` is the precision Cholesky: (K, D, D) upper factors for "full", the precisions
+    1/var as (K, D) for "diag" and (K,) for "spherical".  ``log_det`` is
     ``log det(P) = -log det(cov) / 2`` per component.
     """
 
@@ -151,7 +151,7 @@ _SINGULAR = (
 
 
 def _model(weights, means, covariances, kind):
-    """Prepare validated parameters (full (k, d, d) covariances) for the E-step of ``kind``."""
+    """Prepare validated parameters (full (K, D, D) covariances) for the E-step of ``kind``."""
     k, d = means.shape
     with np.errstate(divide="ignore"):  # a zero weight is a component that never fires
         log_weights = np.log(weights)
@@ -234,7 +234,7 @@ def _e_pass_numpy(X, model, m_type=None, store_resp=False):
     ``R = sum_i r_ik``, ``a = sum_i r_ik (x_i - c_k)``, ``S = sum_i r_ik (x_i - c_k)(x_i - c_k)^T``
     (only its diagonal when ``m_type`` is not "full") about a shift ``c``: the current means for
     the "full" E-step (small differences, no cancellation), zero for the others.
-    ``resp`` is the (n, k) responsibilities when ``store_resp``.
+    ``resp`` is the (N, K) responsibilities when ``store_resp``.
 
     Blocks are laid out component-major, (k, rows): the reductions over components then run
     along contiguous rows instead of over a short last axis.
@@ -373,16 +373,16 @@ def logpdf(X, weights, means, covariances):
 
     Parameters
     ----------
-    X : array-like, shape (n, d) or (n,)
-    weights : array-like, shape (k,)
+    X : array-like, shape (N, D) or (N,)
+    weights : array-like, shape (K,)
         Non-negative, summing to 1.
-    means : array-like, shape (k, d)
-    covariances : array-like, shape (k, d, d)
-        Symmetric positive definite (for d = 1 also (k,) variances).
+    means : array-like, shape (K, D)
+    covariances : array-like, shape (K, D, D)
+        Symmetric positive definite (for D = 1 also (K,) variances).
 
     Returns
     -------
-    ndarray, shape (n,)
+    ndarray, shape (N,)
     """
     X = check_X(X)
     model = _model(*_check_params(weights, means, covariances, d=X.shape[1]), "full")
@@ -414,14 +414,14 @@ def responsibilities(X, weights, means, covariances):
 
     Parameters
     ----------
-    X : array-like, shape (n, d) or (n,)
-    weights : array-like, shape (k,)
-    means : array-like, shape (k, d)
-    covariances : array-like, shape (k, d, d)
+    X : array-like, shape (N, D) or (N,)
+    weights : array-like, shape (K,)
+    means : array-like, shape (K, D)
+    covariances : array-like, shape (K, D, D)
 
     Returns
     -------
-    ndarray, shape (n, k)
+    ndarray, shape (N, K)
         Each row sums to 1.
     """
     X = check_X(X)
@@ -442,8 +442,8 @@ def m_step(X, resp, covariance_type="full", reg_covar=1e-6):
 
     Parameters
     ----------
-    X : array-like, shape (n, d) or (n,)
-    resp : array-like, shape (n, k)
+    X : array-like, shape (N, D) or (N,)
+    resp : array-like, shape (N, K)
         Responsibilities: non-negative, rows summing to 1 (one-hot rows give the
         "labelled data" fit of each class separately).
     covariance_type : {"full", "diag", "spherical"}
@@ -452,9 +452,9 @@ def m_step(X, resp, covariance_type="full", reg_covar=1e-6):
 
     Returns
     -------
-    weights : ndarray, shape (k,)
-    means : ndarray, shape (k, d)
-    covariances : ndarray, shape (k, d, d)
+    weights : ndarray, shape (K,)
+    means : ndarray, shape (K, D)
+    covariances : ndarray, shape (K, D, D)
         Full matrices whatever ``covariance_type``.
     """
     X = check_X(X)
@@ -520,16 +520,16 @@ class EMStep(NamedTuple):
     """One EM iteration (see :func:`em_step`)."""
 
     weights: np.ndarray
-    """(k,) new mixing weights."""
+    """(K,) new mixing weights."""
     means: np.ndarray
-    """(k, d) new means."""
+    """(K, D) new means."""
     covariances: np.ndarray
-    """(k, d, d) new covariances."""
+    """(K, D, D) new covariances."""
     log_likelihood: float
     """Log-likelihood ``sum_n log p(x_n)`` (a sum over the N points) of the parameters passed *in*
     (computed by the E-step)."""
     resp: np.ndarray
-    """(n, k) responsibilities of the parameters passed in (the E-step)."""
+    """(N, K) responsibilities of the parameters passed in (the E-step)."""
 
 
 def em_step(X, weights, means, covariances, covariance_type="full", reg_covar=1e-6):
@@ -551,8 +551,8 @@ def em_step(X, weights, means, covariances, covariance_type="full", reg_covar=1e
 
     Parameters
     ----------
-    X : array-like, shape (n, d) or (n,)
-    weights, means, covariances : array-like, shapes (k,), (k, d), (k, d, d)
+    X : array-like, shape (N, D) or (N,)
+    weights, means, covariances : array-like, shapes (K,), (K, D), (K, D, D)
         Current parameters (any symmetric positive definite covariances).
     covariance_type : {"full", "diag", "spherical"}
         Constraint of the M-step.
@@ -581,11 +581,11 @@ class GMMResult:
     """A fitted Gaussian mixture (see :func:`fit`)."""
 
     weights: np.ndarray
-    """(k,) mixing weights."""
+    """(K,) mixing weights."""
     means: np.ndarray
-    """(k, d) component means."""
+    """(K, D) component means."""
     covariances: np.ndarray
-    """(k, d, d) covariances, full matrices for every covariance type."""
+    """(K, D, D) covariances, full matrices for every covariance type."""
     log_likelihood: list = field(default_factory=list)
     """Log-likelihood ``sum_n log p(x_n)`` (a sum over the N points) after 0, 1, ..., n_iter
     iterations (n_iter + 1 values): ``log_likelihood[0]`` is the initial parameters',
@@ -598,9 +598,9 @@ class GMMResult:
     """Whether the change in log-likelihood per point, ``|l_t - l_{t-1}| / N``, fell below ``tol``
     within ``max_iter``."""
     labels: np.ndarray = None
-    """(n,) most responsible component of each point."""
+    """(N,) most responsible component of each point."""
     resp: np.ndarray = None
-    """(n, k) responsibilities under the returned parameters."""
+    """(N, K) responsibilities under the returned parameters."""
     covariance_type: str = "full"
     reg_covar: float = 1e-6
 
@@ -660,16 +660,16 @@ def fit(X, k, covariance_type="full", init="kmeans", max_iter=100, tol=1e-3, reg
 
     Parameters
     ----------
-    X : array-like, shape (n, d) or (n,)
+    X : array-like, shape (N, D) or (N,)
     k : int
-        Number of components, 1 <= k <= n.
+        K, the number of components, 1 <= K <= N.
     covariance_type : {"full", "diag", "spherical"}
     init : "kmeans", "random" or (weights, means, covariances)
         "kmeans": responsibilities from the labels of :func:`coursekit.kmeans.kmeans`
         (k-means++ seeding) followed by an M-step (as scikit-learn's "kmeans"); "random":
         k distinct data points drawn at random as the means, equal weights, and the covariance
         of the whole data set (restricted to ``covariance_type``, plus ``reg_covar``) for every
-        component; a tuple: these starting parameters (covariances (k, d, d) with the
+        component; a tuple: these starting parameters (covariances (K, D, D) with the
         structure of ``covariance_type``).
     max_iter : int
         Maximum number of EM iterations (>= 0; 0 returns the initial parameters).
@@ -687,9 +687,9 @@ def fit(X, k, covariance_type="full", init="kmeans", max_iter=100, tol=1e-3, reg
     Returns
     -------
     GMMResult
-        ``weights (k,)``, ``means (k, d)``, ``covariances (k, d, d)``, ``log_likelihood``
+        ``weights (K,)``, ``means (K, D)``, ``covariances (K, D, D)``, ``log_likelihood``
         (list of n_iter + 1 sums over the points, see :class:`GMMResult`), ``n_iter``, ``converged``,
-        ``labels (n,)``, ``resp (n, k)``, ``covariance_type``, ``reg_covar``.
+        ``labels (N,)``, ``resp (N, K)``, ``covariance_type``, ``reg_covar``.
 
     Warns
     -----
@@ -752,10 +752,18 @@ def fit(X, k, covariance_type="full", init="kmeans", max_iter=100, tol=1e-3, reg
 
 
 def n_parameters(k, d, covariance_type="full"):
-    """Number of free parameters of a k-component mixture in d dimensions.
+    """Number of free parameters of a K-component mixture in D dimensions.
 
-    ``(k - 1)`` weights + ``k d`` means + covariances: ``k d (d + 1) / 2`` ("full"),
-    ``k d`` ("diag"), ``k`` ("spherical").  Same count as scikit-learn.
+    ``(K - 1)`` weights + ``K D`` means + covariances: ``K D (D + 1) / 2`` ("full"),
+    ``K D`` ("diag"), ``K`` ("spherical").  Same count as scikit-learn.
+
+    Parameters
+    ----------
+    k : int
+        K, the number of components (>= 1).
+    d : int
+        D, the dimension (>= 1).
+    covariance_type : {"full", "diag", "spherical"}
 
     Returns
     -------
@@ -785,7 +793,7 @@ def bic(X, result):
 
     Parameters
     ----------
-    X : array-like, shape (n, d)
+    X : array-like, shape (N, D)
     result : GMMResult
 
     Returns
@@ -818,34 +826,36 @@ def sample(weights, means, covariances, n, rng=None, method="categorical"):
     Two generative procedures (the lecture's (a) and (b)):
 
     ``method="categorical"`` (a)
-        For each of the n points draw a uniform number u and take the first component whose
-        cumulative weight exceeds u, then draw from that Gaussian.  Returns exactly n points,
-        in the order drawn.
+        For each of the N points draw a uniform number u and take the first component whose
+        cumulative weight exceeds u, then draw from that Gaussian.  Returns exactly N points,
+        in the order drawn: an independent sample from the mixture.
     ``method="proportional"`` (b)
-        Draw ``n_k = round(n * pi_k)`` points from component k (rounded half up), components in
+        Draw ``n_k = round(N * pi_k)`` points from component k (rounded half up), components in
         order.  Taken literally as in the lecture: **the result has sum_k n_k rows, which can
-        differ from n** (e.g. n = 10 and three weights 1/3 give 3 + 3 + 3 = 9 rows; n = 5 and
-        weights (1/2, 1/2) give 3 + 3 = 6).  Use "categorical" when exactly n is needed.
+        differ from N** (e.g. N = 10 and three weights 1/3 give 3 + 3 + 3 = 9 rows; N = 5 and
+        weights (1/2, 1/2) give 3 + 3 = 6), and the counts are fixed rather than random (a
+        stratified sample, not an independent one).  Use "categorical" when exactly N
+        independent points are needed.
 
     Random stream (for reproducibility): "categorical" first draws the n uniforms
-    (``rng.random(n)``), then both methods draw one (m, d) block of standard normals ``e`` and
+    (``rng.random(n)``), then both methods draw one (M, D) block of standard normals ``e`` and
     set ``x_i = mu_{z_i} + L_{z_i} e_i`` with ``L L^T`` the Cholesky factorisation of Sigma.
 
     Parameters
     ----------
-    weights : array-like, shape (k,)
-    means : array-like, shape (k, d)
-    covariances : array-like, shape (k, d, d)
+    weights : array-like, shape (K,)
+    means : array-like, shape (K, D)
+    covariances : array-like, shape (K, D, D)
     n : int
-        Number of points (>= 0).
+        N, the number of points (>= 0).
     rng : numpy.random.Generator, int or None
     method : {"categorical", "proportional"}
 
     Returns
     -------
-    X : ndarray, shape (m, d)
-        m = n for "categorical", m = sum_k round(n * pi_k) for "proportional".
-    z : ndarray of int, shape (m,)
+    X : ndarray, shape (M, D)
+        M = N for "categorical", M = sum_k round(N * pi_k) for "proportional".
+    z : ndarray of int, shape (M,)
         Component of each point.
     """
     weights, means, covariances = _check_params(weights, means, covariances)

@@ -14,7 +14,9 @@ c.CourseDirectory.root = "."
 # Re-insert grade cells a student deleted instead of marking them "needs manual grade".
 c.OverwriteCells.add_missing_cells = True
 
-c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+# Each answer cell of solutions/ ends with its own `raise NotImplementedError("Task N: ...")` after
+# END SOLUTION, so an unwritten function names its task (solutions/_build.py checks they all do).
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE"}
 c.ExecutePreprocessor.timeout = 120
 
 # Feedback pages show the autograded notebook: strip the hidden tests from it, as at release.

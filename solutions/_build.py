@@ -15,6 +15,13 @@ Each assignment is a list of cells made with the helpers here, which set nbgrade
 
 Cell ids are the nbgrader grade ids, so the notebooks are deterministic.  Then
 ``nbgrader generate_assignment ID --force`` writes ``homework/ID/ID.ipynb``.
+
+Before writing anything the build checks each notebook against its checks module
+(``coursekit.checks.ID.TASKS``) and refuses to go on when they disagree: every task has its
+heading, the points of its test cells add up to the task's points (the visible cell's to its
+visible points), the stated total is the sum, and every answer cell ends with a
+``raise NotImplementedError("...")`` naming its task (what the student's released function does
+until it is written: the course's nbgrader ``code_stub`` is only ``# YOUR CODE HERE``).
 """
 
 from __future__ import annotations
@@ -84,6 +91,53 @@ def build_notebook(cells):
     return {"cells": out, "metadata": NB_METADATA, "nbformat": 4, "nbformat_minor": 5}
 
 
+def check_against_tasks(assignment_id, cells):
+    """Raise ValueError if the cells disagree with the assignment's TASKS (see the module docstring)."""
+    import importlib
+    import re
+
+    tasks = importlib.import_module(f"coursekit.checks.{assignment_id}").TASKS
+    problems = []
+    headings = [c["text"].strip().splitlines()[0] for c in cells if c["kind"] == "md" and c["text"].strip()]
+    for task in tasks:
+        if task.heading not in headings:
+            problems.append(f"no heading {task.heading!r}")
+        if task.function is None:
+            if not any(c["kind"] == "written" and c["points"] == task.points for c in cells):
+                problems.append(f"{task.name}: no written cell of {task.points} points")
+            continue
+        ids = [c["id"] for c in cells]
+        if task.function not in ids:
+            problems.append(f"{task.name}: no answer cell {task.function!r}")
+            continue
+        i = ids.index(task.function)
+        following = []
+        for c in cells[i + 1:]:
+            if c["kind"] != "tests":
+                break
+            following.append(c)
+        if sum(c["points"] for c in following) != task.points:
+            problems.append(f"{task.name}: its test cells hold {sum(c['points'] for c in following)} points, "
+                            f"TASKS says {task.points}")
+        visible = [c for c in following if "BEGIN HIDDEN TESTS" not in c["text"]]
+        if sum(c["points"] for c in visible) != task.visible:
+            problems.append(f"{task.name}: visible cells hold {sum(c['points'] for c in visible)} points, "
+                            f"TASKS says {task.visible}")
+    for c in cells:
+        if c["kind"] == "answer":
+            after = c["text"].split("### END SOLUTION", 1)[-1]
+            if not re.search(r'raise NotImplementedError\("[^"]+"\)', after):
+                problems.append(f"answer cell {c['id']!r}: no raise NotImplementedError(\"...\") after END SOLUTION")
+    total = sum(c["points"] for c in cells if c["kind"] in ("tests", "written"))
+    if total != sum(t.points for t in tasks):
+        problems.append(f"the cells hold {total} points, the tasks {sum(t.points for t in tasks)}")
+    intro = cells[0]["text"]
+    if f"**Points:** {total:g} " not in intro:
+        problems.append(f"the intro does not state **Points:** {total:g}")
+    if problems:
+        raise ValueError(f"{assignment_id}: " + "; ".join(problems))
+
+
 def render(notebook):
     return json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
 
@@ -92,6 +146,7 @@ def main(argv):
     check = "--check" in argv
     stale = []
     for assignment_id, cells in ASSIGNMENTS.items():
+        check_against_tasks(assignment_id, cells)
         path = os.path.join(HERE, assignment_id, f"{assignment_id}.ipynb")
         text = render(build_notebook(cells))
         current = open(path, encoding="utf-8").read() if os.path.exists(path) else None

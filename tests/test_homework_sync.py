@@ -59,7 +59,7 @@ def test_notebook_structure(aid):
             assert meta["points"] > 0 and meta["locked"]
             last = [ln for ln in src.splitlines() if ln.strip() and not ln.lstrip().startswith("#")][-1]
             # A trailing bare expression would be read as partial credit: end with a call or statement.
-            assert last.lstrip().startswith(("assert", "_ag.", "with", "pass")) or "(" in last, last
+            assert last.lstrip().startswith(("assert", "_checks.", "with", "pass")) or "(" in last, last
         if cell["cell_type"] == "code" and meta["solution"] and src.startswith("def "):
             assert "### BEGIN SOLUTION" in src and "### END SOLUTION" in src
             nxt = cells[i + 1]["metadata"]["nbgrader"]

@@ -45,7 +45,7 @@ PRELOAD = (
     "ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.debugger", "ipykernel.zmqshell", "ipykernel.iostream",
     "IPython.core.interactiveshell", "IPython.core.oinspect", "IPython.core.completer", "jedi", "matplotlib_inline.backend_inline",
     "numpy", "numpy.testing", "scipy.special", "scipy.linalg", "matplotlib", "matplotlib.pyplot",
-    "coursekit", "coursekit.autograde", "coursekit.gaussian", "coursekit.mixture",
+    "coursekit", "coursekit.checks", "coursekit.gaussian", "coursekit.mixture",
     "coursekit.kmeans", "coursekit._kmeans_kernels", "coursekit.classifier", "coursekit.datasets",
 )
 PR_SET_PDEATHSIG = 1

@@ -1,103 +1,51 @@
-"""hw3_kmeans: k-means step by step, then colour quantisation with it."""
+"""hw3_kmeans: k-means step by step, then colour quantisation with it (tasks 5a-5d)."""
 
-from ._cells import answer, hidden, md, setup, tests
+from ._cells import answer, hidden, md, rules, setup_cell, signature, summary_cell, task_heading, task_table, visible_test
 
-CELLS = [
-    md("intro", r"""
-# Homework 3 — k-means
+AID = "hw3_kmeans"
 
-*Follows Chapter 5 (k-means, `book/05_kmeans.md`).*
-
-**Due:** _DUE DATE_ · **Points:** 17 (all autograded)
-
-| task | function | points |
-| --- | --- | --- |
-| 5a | `assign_clusters(X, centers)` — the assignment step | 4 |
-| 5b | `update_centers(X, labels, k)` — the update step | 4 |
-| 5c | `kmeans(X, init_centers, max_iter)` — Lloyd's algorithm | 5 |
-| 5d | `quantize_colors(image, k, rng)` — a k-colour palette for a photo | 4 |
-
-Rules:
-
-* Write each function in its cell, keeping its name and arguments; you may add helper functions.
-* Use NumPy (and, if you like, `scipy.special` and `scipy.linalg`). A function that calls
-  `coursekit`, `scipy.stats` or scikit-learn scores zero for that task.
-* Each docstring is the function's contract: any implementation that meets it gets full marks.
-* The tasks build on each other: `kmeans` should call your `assign_clusters` and
-  `update_centers`, and `quantize_colors` your `kmeans`. Each task is graded on its own: while
-  `kmeans` is graded, correct versions of the two steps stand in for yours (and a correct `kmeans`
-  while `quantize_colors` is graded), so one mistake does not cost you twice.
-* Before you submit: *Kernel → Restart & Run All*, and check that no cell raises an error.
-"""),
-    setup("setup", r"""
-import numpy as np
-
-from coursekit import autograde as _ag  # the graders' checks, used by the test cells
-"""),
-    md("task5a", r"""
-## Task 5a — the assignment step (4 points)
-
-Each point joins the cluster of its nearest centre (Euclidean distance).
-"""),
-    answer("assign_clusters", r'''
+ASSIGN = r'''
 def assign_clusters(X, centers):
     """Index of the nearest centre for every point.
 
     Parameters
     ----------
-    X : ndarray of float, shape (n, d)
-        Points, one per row (shape (n, 1) when d = 1).
-    centers : ndarray of float, shape (k, d)
+    X : ndarray of float, shape (N, D)
+        Points, one per row (shape (N, 1) when D = 1).
+    centers : ndarray of float, shape (K, D)
         Cluster centres.
 
     Returns
     -------
-    labels : ndarray of int, shape (n,)
-        ``labels[i]`` in 0 .. k-1 minimises ``||X[i] - centers[j]||`` over j (on an exact tie,
-        the lowest j, as np.argmin does).
+    labels : ndarray of int, shape (N,)
+        ``labels[n]`` in 0 .. K-1 minimises ``||X[n] - centers[k]||`` over k; on an exact tie,
+        the lowest k (as np.argmin does).
     """
     ### BEGIN SOLUTION
     X = np.asarray(X, dtype=float)
     centers = np.asarray(centers, dtype=float)
-    d2 = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)   # (n, k) squared distances
+    d2 = ((X[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)   # (N, K) squared distances
     return np.argmin(d2, axis=1)
     ### END SOLUTION
-'''),
-    tests("test_assign_clusters_visible", 1, r"""
-# Quick sanity checks (1 point).
-with _ag.own_work():
-    labels = assign_clusters(np.array([[0.0, 0.0], [4.0, 4.1], [0.9, 0.2]]), np.array([[0.0, 0.0], [4.0, 4.0]]))
-labels = _ag.plain_array(labels, "the labels", shape=(3,))  # one label per point
-assert _ag.array_equal(labels, [0, 1, 0]), "each point joins its nearest centre"
-"""),
-    tests("test_assign_clusters_reference", 2, hidden(
-        "Hidden test (2 points): matches the reference on random data, d = 2..4.",
-        "_ag.check_assign_matches_reference(assign_clusters, seeds=[501, 502, 503])")),
-    tests("test_assign_clusters_1d", 1, hidden(
-        "Hidden test (1 point): d = 1.",
-        "_ag.check_assign_one_dimensional(assign_clusters, seeds=[511, 512])")),
-    md("task5b", r"""
-## Task 5b — the update step (4 points)
+    raise NotImplementedError("Task 5a: write assign_clusters here (replace this line with your code)")
+'''
 
-Each centre jumps to the mean (centroid) of the points it owns. A cluster that owns no point has
-no mean; the docstring says what to do then (the rule scikit-learn uses).
-"""),
-    answer("update_centers", r'''
+UPDATE = r'''
 def update_centers(X, labels, k):
     """Move each centre to the mean of the points assigned to it.
 
     Parameters
     ----------
-    X : ndarray of float, shape (n, d)
-        Points (shape (n, 1) when d = 1).
-    labels : ndarray of int, shape (n,)
-        Cluster index in 0 .. k-1 of every point.
+    X : ndarray of float, shape (N, D)
+        Points (shape (N, 1) when D = 1).
+    labels : ndarray of int, shape (N,)
+        Cluster index in 0 .. K-1 of every point.
     k : int
-        Number of clusters.
+        K, the number of clusters.
 
     Returns
     -------
-    centers : ndarray of float, shape (k, d)
+    centers : ndarray of float, shape (K, D)
         ``centers[j]`` is the mean of ``X[labels == j]``.
 
         Empty clusters (no point has label j) are never NaN.  First compute the means of the
@@ -111,9 +59,9 @@ def update_centers(X, labels, k):
     ### BEGIN SOLUTION
     X = np.asarray(X, dtype=float)
     labels = np.asarray(labels)
-    n, d = X.shape
+    N, D = X.shape
     counts = np.bincount(labels, minlength=k).astype(float)
-    sums = np.zeros((k, d))
+    sums = np.zeros((k, D))
     np.add.at(sums, labels, X)
     empty = np.flatnonzero(counts == 0)
     if empty.size:
@@ -127,27 +75,10 @@ def update_centers(X, labels, k):
             counts[j] = 1
     return sums / counts[:, None]
     ### END SOLUTION
-'''),
-    tests("test_update_centers_visible", 1, r"""
-# Quick sanity checks (1 point).
-X = np.array([[0.0, 0.0], [2.0, 0.0], [10.0, 10.0], [12.0, 10.0]])
-with _ag.own_work():
-    centers = update_centers(X, np.array([0, 0, 1, 1]), 2)
-centers = _ag.plain_array(centers, "the centres", shape=(2, 2))  # a (k, d) array
-assert _ag.allclose(centers, [[1.0, 0.0], [11.0, 10.0]]), "each centre is the mean of its points"
-"""),
-    tests("test_update_centers_reference", 2, hidden(
-        "Hidden test (2 points): matches the reference on random labellings (no empty cluster).",
-        "_ag.check_update_matches_reference(update_centers, seeds=[521, 522, 523])")),
-    tests("test_update_centers_empty", 1, hidden(
-        "Hidden test (1 point): one empty cluster, handled as the docstring says.",
-        "_ag.check_update_empty_cluster(update_centers, seeds=[531, 532, 533])")),
-    md("task5c", r"""
-## Task 5c — Lloyd's algorithm (5 points)
+    raise NotImplementedError("Task 5b: write update_centers here (replace this line with your code)")
+'''
 
-Alternate the two steps, starting from the given centres, until the labels no longer change.
-"""),
-    answer("kmeans", r'''
+KMEANS = r'''
 def kmeans(X, init_centers, max_iter):
     """k-means (Lloyd's algorithm) from given initial centres.
 
@@ -158,57 +89,37 @@ def kmeans(X, init_centers, max_iter):
 
     Parameters
     ----------
-    X : ndarray of float, shape (n, d)
-        Points (shape (n, 1) when d = 1).
-    init_centers : ndarray of float, shape (k, d)
+    X : ndarray of float, shape (N, D)
+        Points (shape (N, 1) when D = 1).
+    init_centers : ndarray of float, shape (K, D)
         Initial centres (do not modify this array).
     max_iter : int
         Maximum number of iterations, >= 1.
 
     Returns
     -------
-    centers : ndarray of float, shape (k, d)
+    centers : ndarray of float, shape (K, D)
         The centres after the last update step.
-    labels : ndarray of int, shape (n,)
+    labels : ndarray of int, shape (N,)
         The nearest of the returned centres for every point (assign_clusters(X, centers)).
     """
     ### BEGIN SOLUTION
     X = np.asarray(X, dtype=float)
     centers = np.array(init_centers, dtype=float)
-    k = centers.shape[0]
+    K = centers.shape[0]
     previous = None
     for _ in range(max_iter):
         labels = assign_clusters(X, centers)
         if previous is not None and np.array_equal(labels, previous):
             break
-        centers = update_centers(X, labels, k)
+        centers = update_centers(X, labels, K)
         previous = labels
     return centers, assign_clusters(X, centers)
     ### END SOLUTION
-'''),
-    tests("test_kmeans_visible", 1, r"""
-# Quick sanity checks (1 point): two obvious clusters.
-X = np.array([[0.0, 0.0], [0.0, 1.0], [10.0, 10.0], [10.0, 11.0]])
-with _ag.own_work():
-    centers, labels = kmeans(X, np.array([[0.0, 0.0], [0.0, 1.0]]), 20)
-centers = _ag.plain_array(centers, "the centres", shape=(2, 2))  # (k, d)
-labels = _ag.plain_array(labels, "the labels", shape=(4,))  # (n,)
-assert labels[0] == labels[1] != labels[2] == labels[3], "the two groups are the two clusters"
-assert _ag.allclose(sorted(centers[:, 0]), [0.0, 10.0]), "the centres are the means of the clusters"
-"""),
-    tests("test_kmeans_reference", 3, hidden(
-        "Hidden test (3 points): the same clusters and centres as the reference (up to relabelling).",
-        "_ag.check_kmeans_matches_reference(kmeans, seeds=[541, 542, 543, 544])")),
-    tests("test_kmeans_max_iter", 1, hidden(
-        "Hidden test (1 point): max_iter = 1 and 2 stop after that many iterations.",
-        "_ag.check_kmeans_max_iter(kmeans, seeds=[551, 552, 553])")),
-    md("task5d", r"""
-## Task 5d — colour quantisation (4 points)
+    raise NotImplementedError("Task 5c: write kmeans here (replace this line with your code)")
+'''
 
-Treat every pixel of an RGB image as a point in 3-D colour space, cluster the pixels into k
-groups with your `kmeans`, and repaint each pixel with the colour of its cluster's centre.
-"""),
-    answer("quantize_colors", r'''
+QUANTIZE = r'''
 def quantize_colors(image, k, rng):
     """Reduce an RGB image to (at most) k colours with k-means.
 
@@ -217,17 +128,17 @@ def quantize_colors(image, k, rng):
     image : ndarray of uint8, shape (h, w, 3)
         An RGB image.
     k : int
-        Number of colours, 1 <= k <= h * w.
+        K, the number of colours, 1 <= K <= h * w.
     rng : numpy.random.Generator
-        The only source of randomness (for the initial centres, e.g. k distinct pixels chosen
+        The only source of randomness (for the initial centres, e.g. K distinct pixels chosen
         with rng.choice); the same seed must give the same result.
 
     Returns
     -------
     ndarray of uint8, shape (h, w, 3)
-        Run kmeans on the h*w pixel colours (as floats, max_iter = 100 is plenty) and give each
-        pixel the centre of its cluster, rounded to the nearest integer (np.rint) and converted
-        to uint8.
+        Run kmeans on the N = h*w pixel colours (as floats; max_iter = 100 is plenty) and give
+        each pixel the centre of its cluster, rounded to the nearest integer with np.rint and
+        then converted to uint8 (.astype(np.uint8) alone would truncate 10.6 to 10).
     """
     ### BEGIN SOLUTION
     pixels = np.asarray(image, dtype=float).reshape(-1, 3)
@@ -236,24 +147,81 @@ def quantize_colors(image, k, rng):
     palette = np.clip(np.rint(centers), 0, 255).astype(np.uint8)
     return palette[labels].reshape(np.shape(image))
     ### END SOLUTION
-'''),
-    tests("test_quantize_colors_visible", 1, r"""
-# Quick sanity checks (1 point): a 2-colour image stays a 2-colour image.
-img = np.zeros((4, 4, 3), dtype=np.uint8)
-img[:, 2:] = [200, 100, 50]
-with _ag.own_work():
-    out = quantize_colors(img, 2, np.random.default_rng(0))
-assert type(out) is np.ndarray and out.shape == img.shape, "the result is an image (np.ndarray) of the same shape"
-assert out.dtype == np.uint8, "the result has dtype uint8"
-assert _ag.array_equal(out, img), "two colours with k = 2 must come back unchanged"
+    raise NotImplementedError("Task 5d: write quantize_colors here (replace this line with your code)")
+'''
+
+SIGNATURES = {"assign_clusters": signature(ASSIGN), "update_centers": signature(UPDATE), "kmeans": signature(KMEANS),
+              "quantize_colors": signature(QUANTIZE)}
+
+CELLS = [
+    md("intro", rf"""
+# Homework 3: k-means
+
+*Follows Chapter 5 (k-means, `book/05_kmeans.md`).*
+
+**Due:** _DUE DATE_ · **Points:** 17 (all autograded)
+
+{task_table(AID, SIGNATURES)}
+
+Notation: $N$ points in $D$ dimensions, $X$ of shape $(N, D)$; $K$ clusters, centres of shape
+$(K, D)$.
+
+{rules(extra='''* The tasks build on each other: `kmeans` should call your `assign_clusters` and
+  `update_centers`, and `quantize_colors` your `kmeans`. Each task is judged on its own, by its
+  visible test as by its hidden ones: while `kmeans` is tested, correct versions of the two steps
+  stand in for yours (and a correct `kmeans` while `quantize_colors` is tested), so one mistake
+  does not cost you twice.
+''')}"""),
+    setup_cell(AID),
+    task_heading(AID, "5a", r"""
+Each point joins the cluster of its nearest centre (Euclidean distance); a point exactly as far
+from two centres joins the one with the lower index.
 """),
-    tests("test_quantize_colors_format", 1, hidden(
-        "Hidden test (1 point): uint8 image of the same shape with at most k colours.",
-        "_ag.check_quantize_format(quantize_colors, seeds=[561, 562])")),
-    tests("test_quantize_colors_kmeans", 1, hidden(
-        "Hidden test (1 point): each pixel takes its nearest colour, and the colours are cluster means.",
-        "_ag.check_quantize_kmeans(quantize_colors, seeds=[571, 572])")),
-    tests("test_quantize_colors_reproducible", 1, hidden(
-        "Hidden test (1 point): the same rng seed gives the same image.",
-        "_ag.check_quantize_reproducible(quantize_colors, seeds=[581])")),
+    answer("assign_clusters", ASSIGN),
+    visible_test(AID, "assign_clusters"),
+    hidden(AID, "test_assign_clusters_reference", 2,
+           "matches the reference on random data, D = 2..4, and on integer points with exact ties.",
+           "_checks.check_assign_matches_reference(assign_clusters, seeds=[501, 502, 503])"),
+    hidden(AID, "test_assign_clusters_1d", 1, "D = 1 (exact ties included).",
+           "_checks.check_assign_one_dimensional(assign_clusters, seeds=[511, 512])"),
+    task_heading(AID, "5b", r"""
+Each centre jumps to the mean (centroid) of the points it owns. A cluster that owns no point has
+no mean; the docstring says what to do then (the rule scikit-learn uses).
+"""),
+    answer("update_centers", UPDATE),
+    visible_test(AID, "update_centers"),
+    hidden(AID, "test_update_centers_reference", 2, "matches the reference on random labellings (no empty cluster).",
+           "_checks.check_update_matches_reference(update_centers, seeds=[521, 522, 523])"),
+    hidden(AID, "test_update_centers_empty", 1, "one empty cluster, handled as the docstring says.",
+           "_checks.check_update_empty_cluster(update_centers, seeds=[531, 532, 533])"),
+    task_heading(AID, "5c", r"""
+Alternate the two steps, starting from the given centres, until the labels no longer change (or
+`max_iter` iterations have run).
+"""),
+    answer("kmeans", KMEANS),
+    visible_test(AID, "kmeans"),
+    hidden(AID, "test_kmeans_reference", 3, "the same clusters and centres as the reference (up to relabelling).",
+           "_checks.check_kmeans_matches_reference(kmeans, seeds=[541, 542, 543, 544])"),
+    hidden(AID, "test_kmeans_max_iter", 1, "max_iter = 1 and 2 stop after that many iterations.",
+           "_checks.check_kmeans_max_iter(kmeans, seeds=[551, 552, 553])"),
+    task_heading(AID, "5d", r"""
+Treat every pixel of an RGB image as a point in 3-D colour space, cluster the pixels into $K$
+groups with your `kmeans`, and repaint each pixel with the colour of its cluster's centre, rounded
+with `np.rint`.
+"""),
+    answer("quantize_colors", QUANTIZE),
+    visible_test(AID, "quantize_colors"),
+    hidden(AID, "test_quantize_colors_format", 1, "uint8 image of the same shape with at most K colours.",
+           "_checks.check_quantize_format(quantize_colors, seeds=[561, 562])"),
+    hidden(AID, "test_quantize_colors_kmeans", 1,
+           "each pixel takes its nearest colour, and each colour is its cluster's mean rounded with np.rint.",
+           "_checks.check_quantize_kmeans(quantize_colors, seeds=[571, 572])"),
+    hidden(AID, "test_quantize_colors_reproducible", 1, "the same rng seed gives the same image.",
+           "_checks.check_quantize_reproducible(quantize_colors, seeds=[581])"),
+    md("end", r"""
+## Where you stand
+
+The cell below runs the visible tests again (never the hidden ones) and prints one row per task.
+"""),
+    summary_cell(AID),
 ]

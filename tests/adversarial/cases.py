@@ -1,7 +1,7 @@
 """The adversarial submissions: each one an attack on the grader, with the score it deserves.
 
 Every case is built from the fixture assignment ``tests/fixtures/course`` (``fx_mle``: a visible
-test worth 1 point and hidden tests worth 1 + 2, all calling ``coursekit.autograde``). A case is
+test worth 1 point and hidden tests worth 1 + 2, all calling ``coursekit.checks``). A case is
 ``Case(name, attack, build, score, statuses)``: ``build(source_nb, ctx)`` returns the submitted
 file's bytes (or a callable writing it), ``score`` is what the submission deserves out of 4 and
 ``statuses`` the set of statuses its rows may show.
@@ -185,20 +185,20 @@ math.isclose = lambda *a, **k: True
 
 PATCH_COURSEKIT = WRONG + '''
 import coursekit, coursekit.gaussian
-from coursekit import autograde as _agp
+from coursekit.checks import hw1_gaussian as _agp, _guard as _gp
 for _n in dir(_agp):
-    if _n.startswith("check_"):
+    if _n.startswith(("check_", "visible_")):
         setattr(_agp, _n, lambda *a, **k: None)
-_agp._close = lambda *a, **k: True
-_agp._fail = lambda *a, **k: None
+_gp.close = lambda *a, **k: True
+_gp.fail = lambda *a, **k: None
 coursekit.gaussian.fit_mle = lambda X: (np.zeros(X.shape[1]), np.eye(X.shape[1]) * 7.0)
 '''
 
 PATCH_FROM_INSIDE = '''
 def mle_gaussian(X):
     import sys
-    ag = sys.modules["coursekit.autograde"]
-    ag._close = lambda *a, **k: True          # patched while the check is running
+    ag = sys.modules["coursekit.checks._guard"]
+    ag.close = lambda *a, **k: True           # patched while the check is running
     np.allclose = lambda *a, **k: True
     X = np.asarray(X, dtype=float)
     return np.zeros(X.shape[1]), np.eye(X.shape[1]) * 7.0
@@ -347,6 +347,103 @@ except OSError:
 '''.replace("WRONG_SRC", repr(WRONG))
 
 
+# Delegation, however the reference is reached: each scores zero (coursekit.checks' profile hook).
+DELEGATE_ALIAS = '''
+from coursekit.gaussian import fit_mle as _estimate
+
+def mle_gaussian(X):
+    return _estimate(np.asarray(X, dtype=float))
+'''
+
+DELEGATE_PRIVATE = '''
+import coursekit.mixture
+
+def mle_gaussian(X):
+    X = np.asarray(X, dtype=float)
+    # a private function of the library: one component with every responsibility 1
+    weights, means, covs = coursekit.mixture._m_step_exact(X, np.ones((len(X), 1)), "full", 0.0)
+    return means[0], covs[0]
+'''
+
+DELEGATE_IMPORTLIB = '''
+import importlib
+
+def mle_gaussian(X):
+    return importlib.import_module("coursekit.gaussian").fit_mle(np.asarray(X, dtype=float))
+'''
+
+DELEGATE_DUNDER_IMPORT = '''
+def mle_gaussian(X):
+    X = np.asarray(X, dtype=float)
+    gm = __import__("sklearn.mixture", fromlist=["GaussianMixture"]).GaussianMixture(1, reg_covar=0).fit(X)
+    return gm.means_[0], gm.covariances_[0]
+'''
+
+DELEGATE_SKLEARN_PRIVATE = '''
+from sklearn.mixture._gaussian_mixture import _estimate_gaussian_parameters as _egp
+
+def mle_gaussian(X):
+    X = np.asarray(X, dtype=float)
+    nk, means, covs = _egp(X, np.ones((len(X), 1)), 0.0, "full")
+    return means[0], covs[0]
+'''
+
+DELEGATE_SCIPY_STATS = '''
+import scipy.stats as st
+
+def mle_gaussian(X):
+    X = np.asarray(X, dtype=float)
+    mean, cov = st.multivariate_normal.fit(X)
+    return mean, np.atleast_2d(cov)
+'''
+
+DELEGATE_VIA_HELPER = '''
+def _helper(X):
+    import coursekit.gaussian as g
+    return g.fit_mle(X)
+
+def mle_gaussian(X):
+    try:
+        return _helper(np.asarray(X, dtype=float))
+    except BaseException:
+        X = np.asarray(X, dtype=float)
+        return X.mean(axis=0), np.cov(X, rowvar=False, bias=True)
+'''
+
+DELEGATE_SUBPROCESS = '''
+def mle_gaussian(X):
+    import json, subprocess, sys
+    X = np.asarray(X, dtype=float)
+    code = "import json, sys, numpy as np; from coursekit.gaussian import fit_mle; " \\
+           "m, c = fit_mle(np.array(json.load(sys.stdin))); print(json.dumps([m.tolist(), c.tolist()]))"
+    out = subprocess.run([sys.executable, "-c", code], input=json.dumps(X.tolist()), capture_output=True,
+                         text=True).stdout
+    m, c = json.loads(out)
+    return np.array(m), np.array(c)
+'''
+
+DELEGATE_THREAD = '''
+import threading
+
+def mle_gaussian(X):
+    import coursekit.gaussian as g
+    out = {}
+    t = threading.Thread(target=lambda: out.update(r=g.fit_mle(np.asarray(X, dtype=float))))
+    t.start()
+    t.join()
+    return out["r"]
+'''
+
+DELEGATE_UNHOOK = '''
+import sys
+import coursekit.gaussian as g
+
+def mle_gaussian(X):
+    list(map(sys.setprofile, [None]))   # switch the watcher off, then delegate
+    return g.fit_mle(np.asarray(X, dtype=float))
+'''
+
+
 LEVELS = {"none": 0, "uid": 1, "namespaces": 2}
 
 
@@ -371,10 +468,30 @@ def cases(ctx):
              answer(NDARRAY_LIAR), 0, {"failed"}),
         Case("patch_numpy", "monkeypatch numpy.allclose/isclose/all, numpy.testing, math.isclose",
              answer(PATCH_NUMPY), 0, {"failed"}),
-        Case("patch_coursekit", "monkeypatch coursekit.autograde checks and the reference",
+        Case("patch_coursekit", "monkeypatch coursekit.checks checks and the reference",
              answer(PATCH_COURSEKIT), 0, {"failed"}),
         Case("patch_from_inside", "patch the checks' helpers from inside the graded function",
              answer(PATCH_FROM_INSIDE), 0, {"failed"}),
+        Case("delegate_alias", "from-import of a coursekit function under another name",
+             answer(DELEGATE_ALIAS), 0, {"failed"}),
+        Case("delegate_private", "a private coursekit function through its module", answer(DELEGATE_PRIVATE), 0,
+             {"failed"}),
+        Case("delegate_importlib", "importlib.import_module inside the function", answer(DELEGATE_IMPORTLIB), 0,
+             {"failed"}),
+        # (importing scikit-learn can outlast the suite's 6 s cell limit on a loaded machine)
+        Case("delegate_dunder_import", "__import__ of scikit-learn inside the function",
+             answer(DELEGATE_DUNDER_IMPORT), 0, {"failed", "timeout"}),
+        Case("delegate_sklearn_private", "a private scikit-learn function imported under an alias",
+             answer(DELEGATE_SKLEARN_PRIVATE), 0, {"failed", "timeout"}),
+        Case("delegate_scipy_stats", "scipy.stats.multivariate_normal.fit through a module alias",
+             answer(DELEGATE_SCIPY_STATS), 0, {"failed"}),
+        Case("delegate_via_helper", "a private helper that delegates, its failure swallowed",
+             answer(DELEGATE_VIA_HELPER), 0, {"failed"}),
+        Case("delegate_subprocess", "coursekit run in a child Python process", answer(DELEGATE_SUBPROCESS), 0,
+             {"failed"}),
+        Case("delegate_thread", "coursekit run in a thread", answer(DELEGATE_THREAD), 0, {"failed"}),
+        Case("delegate_unhook", "sys.setprofile(None) through map, then coursekit", answer(DELEGATE_UNHOOK), 0,
+             {"failed"}),
         Case("swallow_exceptions", "custom IPython exception handler hides failing asserts",
              answer(SWALLOW_EXC), 0, {"failed", "tampered"}),
         Case("forge_reply", "patch the kernel to report status ok", answer(FORGE_REPLY), 0,

@@ -494,12 +494,28 @@ def substitute(student_func, **replacements):
                 namespace[name] = value
 
 
-def call_student(func, name, *args, substitutes=None, task=None):
-    """Call the student's function under :class:`own_work`; turn its errors into feedback."""
+def call_student(func, name, *args, substitutes=None, task=None, unchanged=()):
+    """Call the student's function under :class:`own_work`; turn its errors into feedback.
+
+    ``unchanged``: (position, argument name) of inputs the docstring says not to modify; the
+    call fails if the function wrote into them.
+    """
     if not callable(func):
         fail(f"{name} is not a function")
     # Copies: the student's function must not see (or change) the reference's arrays.
     args = _tuple(a.copy() if _type(a) is _ndarray else a for a in args)
+    before = [(i, what, args[i].copy()) for i, what in unchanged]
+    result = _call_student(func, name, args, substitutes, task)
+    for i, what, copy in before:
+        if not array_equal(args[i], copy):
+            shown = str(args[i].tolist())
+            shown = shown if len(shown) <= 80 else shown[:79] + "…"
+            fail(f"{name} modified its argument {what} (yours now holds {shown}): the docstring says not to "
+                 f"(work on a copy, e.g. np.array({what}, dtype=float))")
+    return result
+
+
+def _call_student(func, name, args, substitutes, task):
     namespace = _getattr(func, "__globals__", None)
     with contextlib.ExitStack() as stack:
         if substitutes:

@@ -175,6 +175,9 @@ def _update_diagnosis(X, labels, k, got, ref, numbers):
         if close(got[nonempty], means[nonempty], 1e-9, 1e-9) and not close(ref[nonempty], means[nonempty], 1e-9, 1e-9):
             return ("update_centers: the point that moves to an empty cluster leaves its old cluster, whose centre "
                     "becomes the mean of the points left")
+        if close(got, _relocated(X, labels, k, last_on_tie=True), 1e-9, 1e-9):
+            return ("update_centers: when several points are equally far from their cluster's mean, the one with "
+                    "the lowest index goes to the empty cluster first")
         return ("update_centers: the centre of an empty cluster (and of the cluster that lost a point to it) does not "
                 "follow the docstring's rule: the empty cluster takes the point farthest from its own cluster's mean")
     medians = _np.stack([_np.median(X[labels == j], axis=0) for j in range(k)])
@@ -186,16 +189,35 @@ def _update_diagnosis(X, labels, k, got, ref, numbers):
     return None
 
 
+def _relocated(X, labels, k, last_on_tie):
+    """The docstring's empty-cluster rule, with ties sent to the lowest (or, wrongly, the highest) index."""
+    counts = _np.bincount(labels, minlength=k).astype(float)
+    sums = _np.zeros((k, X.shape[1]))
+    _np.add.at(sums, labels, X)
+    dist = ((X - (sums / _np.maximum(counts, 1)[:, None])[labels]) ** 2).sum(axis=1)
+    if last_on_tie:
+        order = dist.size - 1 - _np.argsort(-dist[::-1], kind="stable")
+    else:
+        order = _np.argsort(-dist, kind="stable")
+    for j, i in zip(_np.flatnonzero(counts == 0), order):
+        sums[labels[i]] -= X[i]
+        counts[labels[i]] -= 1
+        sums[j], counts[j] = X[i], 1
+    return sums / counts[:, None]
+
+
 _UPDATE_CASES = (
     (_np.array([[0.0, 0.0], [2.0, 0.0], [10.0, 10.0], [12.0, 14.0], [11.0, 9.0]]), _np.array([0, 0, 1, 1, 1]), 2),
     # cluster 2 is empty: it takes the point farthest from its cluster's mean (x = 3)
     (_np.array([[0.0], [1.0], [3.0], [10.0]]), _np.array([0, 0, 0, 1]), 3),
+    # x = 0 and x = 2 are equally far from their mean 1: the lower index, x = 0, moves
+    (_np.array([[0.0], [2.0], [10.0]]), _np.array([0, 0, 1]), 3),
 )
 
 
 @visible(TASKS[1])
 def visible_update_centers(update_centers):
-    """Two clusters in 2-D; then three clusters of which one is empty (D = 1)."""
+    """Two clusters in 2-D; then an empty cluster (D = 1), once with a tie for the farthest point."""
     for X, labels, k in _UPDATE_CASES:
         call = f"update_centers(X, labels, k) with X = {fmt(X)}, labels = {fmt(labels)}, k = {k}"
         expected = _km.update(X, labels, k)
@@ -231,10 +253,18 @@ def check_update_matches_reference(update_centers, seeds):
              or "update_centers: centre j must be the mean of the points labelled j")
 
 
+# Beyond the random cases: two points tie for the largest distance (the lower index moves), and
+# two empty clusters (taken in increasing order of j, farthest point first).
+_EMPTY_CASES = (
+    (_np.array([[0.0], [2.0], [10.0]]), _np.array([0, 0, 1]), 3),
+    (_np.array([[0.0], [1.0], [3.0], [10.0], [11.0]]), _np.array([0, 0, 0, 1, 1]), 4),
+)
+
+
 @check
 def check_update_empty_cluster(update_centers, seeds):
-    for seed in seeds:
-        X, labels, k = _update_instance(seed, empty=True)
+    cases = [_update_instance(seed, empty=True) for seed in seeds] + list(_EMPTY_CASES)
+    for X, labels, k in cases:
         ref = _km.update(X, labels, k)
         got = array_of_shape(call_student(update_centers, "update_centers", X, labels, k, task=_T5B),
                              "the centres returned by update_centers (with an empty cluster)", ref.shape, finite=False)
@@ -297,10 +327,10 @@ def visible_kmeans(kmeans):
     for max_iter in (1, 2, 100):
         call = f"kmeans(X, init_centers, max_iter) with X = {fmt(X)}, init_centers = {fmt(init)}, max_iter = {max_iter}"
         ref_centers, ref_labels = _reference_kmeans_loop(X, init, max_iter)
-        given = init.copy()
         with about(call):
-            centers, labels = _kmeans_output(call_student(kmeans, "kmeans", X, given, max_iter, substitutes=subs,
-                                                          task=_T5C), X.shape[0], 2, 1)
+            centers, labels = _kmeans_output(call_student(kmeans, "kmeans", X, init, max_iter, substitutes=subs,
+                                                          task=_T5C, unchanged=[(1, "init_centers")]),
+                                             X.shape[0], 2, 1)
         if close(centers, ref_centers, 1e-9, 1e-9) and array_equal(labels, ref_labels):
             continue
         fail(f"{call}\n  returned centres {fmt(centers)} and labels {fmt(labels)}\n  expected centres "
@@ -325,8 +355,8 @@ def check_kmeans_matches_reference(kmeans, seeds):
         n, d = X.shape
         k = init.shape[0]
         ref_centers, ref_labels = _reference_kmeans_loop(X, init, 100)
-        centers, labels = _kmeans_output(call_student(kmeans, "kmeans", X, init, 100, substitutes=subs, task=_T5C),
-                                         n, k, d)
+        centers, labels = _kmeans_output(call_student(kmeans, "kmeans", X, init, 100, substitutes=subs, task=_T5C,
+                                                      unchanged=[(1, "init_centers")]), n, k, d)
         if close(centers, init, 0, 1e-12) and not close(ref_centers, init, 0, 1e-12):
             fail("kmeans never moved the centres: after each assignment, move every centre to the mean of its "
                  "points (the update step), and repeat")

@@ -553,7 +553,8 @@ def visible_em_gmm(em_gmm):
         rw, rm, rc, rlls = _em_reference(X, w0, m0, c0, max_iter, tol)
         with about(call):
             w, m, c, lls = _em_output(call_student(em_gmm, "em_gmm", X, w0, m0, c0, max_iter, tol, substitutes=subs,
-                                                   task=_T7C), 2, 1)
+                                                   task=_T7C, unchanged=[(1, "init_weights"), (2, "init_means"),
+                                                                         (3, "init_covs")]), 2, 1)
         params_right = close(w, rw, 1e-7, 1e-9) and close(m, rm, 1e-7, 1e-9) and close(c, rc, 1e-7, 1e-9)
         hint = _em_ll_diagnosis(lls, X, init) or (None if params_right else
                                                    _em_stop_diagnosis(lls, X, init, max_iter, tol))
@@ -577,7 +578,8 @@ def _em_run(em_gmm, seed, max_iter, tol):
     init = _em_init(seed, X, weights, means, covs)
     ref = _em_reference(X, *init, max_iter, tol)
     k, d = means.shape
-    got = _em_output(call_student(em_gmm, "em_gmm", X, *init, max_iter, tol, substitutes=_em_subs(), task=_T7C), k, d)
+    got = _em_output(call_student(em_gmm, "em_gmm", X, *init, max_iter, tol, substitutes=_em_subs(), task=_T7C,
+                                  unchanged=[(1, "init_weights"), (2, "init_means"), (3, "init_covs")]), k, d)
     return got, ref, X, init
 
 

@@ -199,6 +199,7 @@ def _timed(f):
 def run(quick: bool = False) -> str:
     """Run the benchmark and return the markdown report."""
     sizes, thread_counts, repeats, iters = configurations(quick)
+    load_before = os.getloadavg()
     rows = []
     for threads in thread_counts:
         for n in sizes:
@@ -215,7 +216,7 @@ def run(quick: bool = False) -> str:
             for ct in COV_TYPES:
                 mem[(d, k, ct)] = {lib: peak_memory(mem_n, d, k, ct, lib) for lib in FITS}
     peak = dgemm_rate()
-    return _report(rows, mem, mem_n, quick, peak)
+    return _report(rows, mem, mem_n, quick, peak, (load_before, os.getloadavg()))
 
 
 _HEADER = (
@@ -247,14 +248,15 @@ def _versions():
     )
 
 
-def _report(rows, mem, mem_n, quick, peak):
+def _report(rows, mem, mem_n, quick, peak, load):
     ratios = [r["ck_cpu"] / r["sk_cpu"] for r in rows]
     lines = [
         f"## GMM: coursekit vs scikit-learn{' (quick run)' if quick else ''}",
         "",
         "Time per EM iteration (fit time / iterations, both including validation and the final E-step) "
-        "from identical initial parameters, tol=0; median of repeats; 1 BLAS thread for both; "
-        "ratio = coursekit / scikit-learn (< 1: coursekit faster). " + _versions() + "; data: overlapping "
+        "from identical initial parameters, tol=0; median of repeats; 1 thread for both (BLAS/OpenMP through threadpoolctl, coursekit's numba kernel through numba.set_num_threads); "
+        "ratio = coursekit / scikit-learn (< 1: coursekit faster). " + _versions()
+        + f" shared with other jobs (load average {load[0][0]:.1f} before, {load[1][0]:.1f} after); data: overlapping "
         "Gaussian blobs (float64). The last column is the largest relative difference between the two "
         "libraries' per-iteration log-likelihoods. FLOP floor: the arithmetic one EM iteration cannot "
         "avoid (`flops_per_iteration`: 2d^2 + 6d + 5 per point and component for full, 8d + 5 diag, "

@@ -228,6 +228,7 @@ def run(quick: bool = False) -> str:
     """Run the benchmark and return the markdown report: the kd-tree filter first, then Lloyd."""
     filter_report = run_filter(quick)
     sizes, thread_counts, repeats = configurations(quick)
+    load_before = os.getloadavg()
     rows = []
     for threads in thread_counts:
         for n in sizes:
@@ -237,8 +238,9 @@ def run(quick: bool = False) -> str:
                     print(_row(rows[-1]), file=sys.stderr, flush=True)
     mem_n = sizes[-1]
     mem = {(d, k): {lib: peak_memory(mem_n, d, k, lib) for lib in FITS} for d in (2, 16) for k in (3, 10)}
+    load = (load_before, os.getloadavg())
     jit = jit_cost()
-    return filter_report + "\n" + _report(rows, mem, mem_n, jit, quick)
+    return filter_report + "\n" + _report(rows, mem, mem_n, jit, quick, load)
 
 
 _HEADER = (
@@ -257,7 +259,7 @@ def _row(r):
     )
 
 
-def _report(rows, mem, mem_n, jit, quick):
+def _report(rows, mem, mem_n, jit, quick, load):
     import numba
     import sklearn
 
@@ -268,7 +270,8 @@ def _report(rows, mem, mem_n, jit, quick):
         f"Time per Lloyd iteration from identical k-means++ centres, tol=0, max_iter={MAX_ITER}; "
         f"median of repeats; ratio = coursekit / scikit-learn (< 1: coursekit faster). "
         f"scikit-learn {sklearn.__version__} (lloyd), numba {numba.__version__}, numpy {np.__version__}, "
-        f"{os.cpu_count()} CPUs; data: heavily overlapping Gaussian blobs (float64), so every run does all the iterations.",
+        f"{os.cpu_count()} CPUs shared with other jobs (load average {load[0][0]:.1f} before, {load[1][0]:.1f} "
+        "after); data: heavily overlapping Gaussian blobs (float64), so every run does all the iterations.",
         "",
         _HEADER,
         *(_row(r) for r in rows),
@@ -309,6 +312,8 @@ def _report(rows, mem, mem_n, jit, quick):
 # The kd-tree filtering algorithm (algorithm="filter") against scikit-learn's lloyd and elkan
 
 FILTER_METHODS = ("ck_filter", "ck_lloyd", "sk_lloyd", "sk_elkan")
+# The curve also times algorithm="auto" (what it chose, and whether that was the faster one).
+CURVE_METHODS = FILTER_METHODS + ("ck_auto",)
 # scikit-learn's elkan keeps an (n, k) float64 array of lower bounds; above this many bytes the
 # run is skipped (it would only measure swapping).
 _ELKAN_MAX_BYTES = 1 << 30
@@ -340,12 +345,13 @@ def _filter_fit(method, X, init, threads, max_iter):
             from sklearn.cluster import KMeans
 
             km = KMeans(init.shape[0], init=init, n_init=1, algorithm=method[3:], tol=0.0, max_iter=max_iter).fit(X)
-            return km.labels_, km.inertia_, km.n_iter_, None
+            return km.labels_, km.inertia_, km.n_iter_, (None, method)
         from coursekit.kmeans import kmeans
 
+        backend = "auto" if method == "ck_auto" else "numba"
         r = kmeans(X, init.shape[0], init=init, tol=0.0, max_iter=max_iter, algorithm=method[3:],
-                   backend="numba")
-        return r.labels, r.inertia, r.n_iter, r.stats
+                   backend=backend)
+        return r.labels, r.inertia, r.n_iter, (r.stats, r.algorithm)
 
 
 def _time_build(X, repeats):
@@ -399,8 +405,10 @@ def _filter_case(kind, n, d, k, threads, repeats, max_iter, methods):
     res["same_labels"] = {m: bool(np.array_equal(out[m][0], ref_labels)) for m in methods}
     res["same_iters"] = len({out[m][2] for m in methods}) == 1
     res["inertia_rel"] = max(abs(out[m][1] - ref_inertia) / ref_inertia for m in methods)
-    stats = out["ck_filter"][3]
+    stats = out["ck_filter"][3][0]
     n_iter = out["ck_filter"][2]
+    if "ck_auto" in out:
+        res["auto_ran"] = out["ck_auto"][3][1]
     res["dist_fraction"] = float(np.mean([s.distance_computations for s in stats[:n_iter]])) / (n * k)
     res["settled_fraction"] = float(np.mean([s.points_settled for s in stats[:n_iter]])) / n
     # The filter's iteration: its fit minus its tree build, per iteration (includes validation
@@ -409,6 +417,7 @@ def _filter_case(kind, n, d, k, threads, repeats, max_iter, methods):
     res["filter_iter_cpu"] = (f["cpu"] - build_cpu) / n_iter
     res["filter_iter_wall"] = (f["wall"] - build_wall) / n_iter
     sk = [m for m in methods if m.startswith("sk_")]
+    res["methods"] = methods
     res["sk_best"] = min(sk, key=lambda m: res[m]["cpu"])
     return res
 
@@ -465,7 +474,7 @@ def run_filter(quick=False):
         print(_filter_headline_row(headline[-1]), file=sys.stderr, flush=True)
     curve = []
     for kind, n, d, k in curve_cases:
-        curve.append(filter_case(kind, n, d, k, 1, 1 if n >= 1_000_000 else repeats))
+        curve.append(filter_case(kind, n, d, k, 1, 1 if n >= 1_000_000 else repeats, methods=CURVE_METHODS))
         print(_filter_curve_row(curve[-1]), file=sys.stderr, flush=True)
     kind, n, d, k, _ = headline_cases[0]
     mem = {m: filter_peak_memory(kind, n, d, k, m) for m in FILTER_METHODS}
@@ -495,13 +504,17 @@ def _filter_headline_row(r):
 def _filter_curve_row(r):
     sk = r[r["sk_best"]]
     f, ll = r["ck_filter"], r["ck_lloyd"]
-    faster = "filter" if f["cpu"] < ll["cpu"] else "lloyd"
+    auto = r.get("ck_auto")
+    if auto is None:
+        auto_cell = f"starts {r['auto']}"
+    else:
+        ran = r["auto_ran"] if r["auto_ran"] == r["auto"] else f"{r['auto']} -> {r['auto_ran']}"
+        auto_cell = f"{ran}: {_ms(auto['cpu'])} ({auto['cpu'] / min(f['cpu'], ll['cpu']):.2f}x the faster)"
     cells = [r["kind"], f"{r['n']:,}", f"{r['d']}", f"{r['k']}", f"{f['n_iter']}",
              _ms(r["build_cpu"]), _ms(r["filter_iter_cpu"]), _ms(f["cpu"]), _ms(ll["cpu"]),
              f"{_ms(sk['cpu'])} ({r['sk_best'][3:]})", f"**{sk['cpu'] / f['cpu']:.1f}x**",
              f"{ll['cpu'] / f['cpu']:.2f}x", f"{100 * r['dist_fraction']:.2f}%", f"{r['tree_mb']:.0f}",
-             f"{r['auto']}{'' if r['auto'] == faster else ' (slower)'}",
-             "yes" if all(r["same_labels"].values()) and r["same_iters"] else "**NO**"]
+             auto_cell, "yes" if all(r["same_labels"].values()) and r["same_iters"] else "**NO**"]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -534,7 +547,7 @@ def _filter_report(headline, curve, mem, mem_case, load_before, load_after, quic
         "",
         "| data | n | d | k | iterations | tree build | filter ms/iter | filter fit | coursekit lloyd fit "
         "| sklearn's fastest fit | **sklearn / filter** | lloyd / filter | distances / (n k) | tree MB "
-        "| auto runs | same |",
+        "| algorithm=\"auto\": ran, fit | same |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
         *(_filter_curve_row(r) for r in curve),
         "",

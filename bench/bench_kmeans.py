@@ -535,7 +535,7 @@ def _filter_report(headline, curve, mem, mem_case, load_before, load_after, quic
         "scikit-learn's is fit / iterations. \"same\" checks that all four give scikit-learn lloyd's labels "
         "and number of iterations.",
         "",
-        f"### n = 1,000,000, d = 2, k = 50 (CPU / wall ms per fit)",
+        f"### n = {headline[0]['n']:,}, d = {headline[0]['d']}, k = {headline[0]['k']} (CPU / wall ms per fit)",
         "",
         "| data | threads | coursekit filter | coursekit lloyd | sklearn lloyd | sklearn elkan | filter tree build "
         "CPU | **filter CPU ms/iter** | sklearn's fastest CPU ms/iter | **iteration speed-up (CPU)** | "

@@ -113,8 +113,11 @@ def responsibility_colors(resp):
 
 
 def scatter_responsibilities(ax, X, resp, s=12, **kwargs):
-    """Scatter 2-D points coloured by :func:`responsibility_colors`; returns the PathCollection."""
+    """Scatter 2-D points coloured by :func:`responsibility_colors`; returns the PathCollection.
+
+    Axes without labels get $x_1$ and $x_2$, as in :func:`scatter_labels`."""
     X = np.asarray(X, dtype=float)
+    _default_axis_labels(ax)
     return ax.scatter(X[:, 0], X[:, 1], c=responsibility_colors(resp), s=s, linewidths=0, **kwargs)
 
 
@@ -146,13 +149,26 @@ def _as_1d_params(means, covariances):
     return means, variances
 
 
+def _default_axis_labels(ax, xlabel="$x_1$", ylabel="$x_2$"):
+    """Label the axes that have no label yet, except the inner side of shared axes (no ticks there)."""
+    spec = ax.get_subplotspec()
+    if not ax.get_xlabel() and (len(ax.get_shared_x_axes().get_siblings(ax)) == 1 or spec is None
+                                or spec.is_last_row()):
+        ax.set_xlabel(xlabel)
+    if not ax.get_ylabel() and (len(ax.get_shared_y_axes().get_siblings(ax)) == 1 or spec is None
+                                or spec.is_first_col()):
+        ax.set_ylabel(ylabel)
+
+
 def scatter_labels(ax, X, labels=None, s=12, alpha=0.75, **kwargs):
     """Scatter 2-D points, coloured by ``labels`` (n,) or grey when ``labels`` is None.
 
+    Axes without labels get $x_1$ and $x_2$ (the caller's own labels, set before or after, win).
     Returns the ``PathCollection``.
     """
     X = np.asarray(X, dtype=float)
     color = "0.45" if labels is None else _colors(labels)
+    _default_axis_labels(ax)
     return ax.scatter(X[:, 0], X[:, 1], c=color, s=s, alpha=alpha, linewidths=0, **kwargs)
 
 

@@ -510,7 +510,9 @@ def plot_affine_map(axes, A, b, n_samples=400, rng=0, n_std=2.0):
     plot_gaussian_ellipse(ax_y, mean, cov, n_std=n_std, color=MLE_COLOR,
                           label=rf"{n_std:g} std of $\mathcal{{N}}(\mathbf{{b}}, AA^\top)$")
     ax_y.set_title(r"$\mathbf{y} = A\mathbf{z} + \mathbf{b}$")
-    for ax in axes:
+    for ax, name in zip(axes, "zy"):
+        ax.set_xlabel(f"${name}_1$")
+        ax.set_ylabel(f"${name}_2$")
         ax.set_aspect("equal")
         ax.legend(fontsize=8, loc="upper left", frameon=False)
     return {"Z": Z, "Y": Y, "mean": mean, "cov": cov}

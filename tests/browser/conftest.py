@@ -139,6 +139,9 @@ def open_page(browser):
             viewport=viewport or {"width": 1280, "height": 900},
             service_workers="block",
         )
+        # Playwright's 30 s default is too short on a loaded 2-core machine (a page with MathJax
+        # and a dozen figures has taken longer to fire "load" while the book built next door).
+        context.set_default_timeout(120_000)
         contexts.append(context)
         page = context.new_page()
         return page, PageWatch(page)

@@ -48,15 +48,20 @@ def test_a_failing_cell_fails_the_build(tmp_path):
     assert "this cell fails on purpose" in log or "RuntimeError" in log, log[-3000:]
 
 
+UNRESOLVED = {"doc": "no_such_page", "numref": "no-such-figure", "ref": "no-such-label", "eq": "no-such-equation"}
+
+
 def test_a_warning_fails_the_build(tmp_path):
-    """A broken cross-reference is only a Sphinx warning; with -W it fails the build."""
+    """A cross-reference that does not resolve ({doc}, {numref}, {ref}, {eq}) is only a Sphinx
+    warning; with -W it fails the build, and the log names each one."""
     bad = _tiny_book(tmp_path / "warn", 'print("fine")')
     page = bad / "book" / "page.md"
-    page.write_text(page.read_text() + "\nSee {doc}`no_such_page`.\n")
+    page.write_text(page.read_text() + "\n" + " ".join(f"See {{{role}}}`{target}`." for role, target in UNRESOLVED.items()) + "\n")
     result = make_book(bad, timeout=600)
     log = result.stdout + result.stderr
     assert result.returncode != 0, "a warning did not fail the build:\n" + log[-3000:]
-    assert "no_such_page" in log, log[-3000:]
+    missing = [target for target in UNRESOLVED.values() if target not in log]
+    assert not missing, f"unresolved references not reported: {missing}\n" + log[-3000:]
 
 
 @pytest.mark.parametrize(

@@ -139,6 +139,8 @@ def kdtree_filter_widget(X=None, k=5, n=4000, leaf_size=16, init="random", rng=7
         ax.set_xlim(xlim)
         ax.set_ylim(ylim)
         ax.set_aspect("auto")
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
         names = ["Lloyd: N K", "filter"]
         lloyd_bar = ax_bar.bar([0], [nk], color="0.6", width=0.6)
         parts = [ax_bar.bar([1], [0], bottom=[0], width=0.6, color=c, label=lab)[0]
@@ -147,8 +149,8 @@ def kdtree_filter_widget(X=None, k=5, n=4000, leaf_size=16, init="random", rng=7
         ax_bar.set_xticks([0, 1], names)
         ax_bar.set_ylim(0, 1.08 * nk)
         ax_bar.set_ylabel("distance computations in this pass")
-        ax_bar.legend(loc="upper right", fontsize="x-small", framealpha=0.9)
-        label = ax_bar.text(1, 0, "", ha="center", va="bottom", fontsize="small")
+        ax_bar.legend(loc="upper right", fontsize=9, framealpha=0.9)
+        label = ax_bar.text(1, 0, "", ha="center", va="bottom", fontsize=9)
         _lean(ax)
         return dict(ax=ax, ax_bar=ax_bar, points=points, settled=settled, leaf_points=leaf_points,
                     frontier=frontier, centres=centres, parts=parts, label=label, lloyd=lloyd_bar,

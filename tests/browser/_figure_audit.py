@@ -10,6 +10,7 @@ again in an IPython shell with the Agg backend; every figure passed to ``plt.sho
 from __future__ import annotations
 
 import json
+import re
 
 import matplotlib
 
@@ -39,6 +40,13 @@ def _tick_labels_shown(axis):
     return any(label.get_visible() and label.get_text().strip() for label in axis.get_ticklabels())
 
 
+def _categorical(axis):
+    """Tick labels that are words ("Lloyd", "filter") name what the axis shows: no label needed."""
+    texts = [label.get_text().replace("\\mathdefault", "") for label in axis.get_ticklabels()
+             if label.get_visible() and label.get_text().strip()]
+    return bool(texts) and all(re.search("[A-Za-z]{2,}", text) for text in texts)
+
+
 def _axis_problems(ax, where):
     if not (ax.get_visible() and ax.axison):
         return []
@@ -48,8 +56,8 @@ def _axis_problems(ax, where):
     axis_names = ("x", "y", "z") if axes_3d else ("x", "y")
     for name in axis_names:
         axis = getattr(ax, f"{name}axis")
-        if not _tick_labels_shown(axis):
-            continue  # no scale shown on it (shared with a labelled neighbour, or a bare image)
+        if not _tick_labels_shown(axis) or _categorical(axis):
+            continue  # no scale shown on it (shared with a labelled neighbour, a bare image), or words
         label = axis.get_label_text().strip()
         figure_label = getattr(fig, f"_sup{name}label", None) if name != "z" else None
         if not label and not (figure_label is not None and figure_label.get_text().strip()):

@@ -242,3 +242,17 @@ def test_the_figure_checks_catch_a_blurry_figure_and_small_text(tmp_path, open_p
     assert "blurry.png: 1.00 image pixels per CSS pixel" in problems[0]
     assert "6.0 pt on a figure shown at 100 CSS px per inch: 8.3 px" in problems[1]
     assert "figures on the page but" in figure_problems(shown, texts[:1])[-1]
+
+
+def test_the_figure_audit_takes_words_on_ticks_as_labels():
+    """A bar chart whose ticks are words needs no axis label there; its numeric axis still does."""
+    from matplotlib.figure import Figure
+
+    from _figure_audit import audit_figure
+
+    fig = Figure(figsize=(4, 3))
+    ax = fig.add_subplot()
+    ax.bar([0, 1], [3, 5])
+    ax.set_xticks([0, 1], ["Lloyd", "filter"])
+    _, problems = audit_figure(fig, "bars")
+    assert len(problems) == 1 and "the y axis" in problems[0], problems

@@ -446,3 +446,152 @@ def test_likelihood_of_a_poor_guess_is_tiny_but_representable():
     ll = stats.norm.logpdf(x, mu_hat - 1.5 * sd_hat, 0.6 * sd_hat).sum()  # the widget's first guess
     assert -170 < ll < -130
     assert np.prod(stats.norm.pdf(x, mu_hat - 1.5 * sd_hat, 0.6 * sd_hat)) > 0
+
+
+# -- issue 10: the formulas chapters 1-3 added ----------------------------------------------------
+def test_ellipse_area_is_pi_c2_sqrt_det_sigma():
+    """eq-ellipsoid-volume in 2-D: area pi * a * b = pi c^2 sqrt|Sigma| (not |Sigma|), checked by
+    counting grid cells inside the ellipse (independent of coursekit's eigen-decomposition)."""
+    mean, cov = np.array([1.0, 2.0]), np.array([[2.0, 0.6], [0.6, 1.0]])
+    c = 2.0
+    e = gaussian.ellipse(mean, cov, n_std=c)
+    assert math.pi * e.half_lengths.prod() == pytest.approx(math.pi * c**2 * math.sqrt(np.linalg.det(cov)))
+    h = 0.01
+    g = np.arange(-6, 6, h) + h / 2
+    xx, yy = np.meshgrid(g, g)
+    d = np.column_stack([xx.ravel(), yy.ravel()])
+    inside = np.einsum("ij,ij->i", d, np.linalg.solve(cov, d.T).T) <= c**2
+    assert inside.sum() * h * h == pytest.approx(math.pi * c**2 * math.sqrt(np.linalg.det(cov)), rel=2e-3)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 5])
+def test_ellipsoid_volume_in_d_dimensions(d):
+    """V_D c^D sqrt|Sigma|, by Monte Carlo in a bounding box."""
+    rng = np.random.default_rng(d)
+    A = rng.normal(size=(d, d))
+    cov = A @ A.T + d * np.eye(d)
+    c = 1.5
+    unit_ball = math.pi ** (d / 2) / math.gamma(d / 2 + 1)
+    formula = unit_ball * c**d * math.sqrt(np.linalg.det(cov))
+    half = c * np.sqrt(np.diag(cov))  # the ellipsoid's extent along each axis
+    pts = rng.uniform(-half, half, size=(400_000, d))
+    inside = np.einsum("ij,ij->i", pts, np.linalg.solve(cov, pts.T).T) <= c**2
+    box = np.prod(2 * half)
+    p = inside.mean()
+    assert p * box == pytest.approx(formula, rel=1e-9, abs=5 * box * math.sqrt(p * (1 - p) / len(pts)))
+
+
+@pytest.mark.parametrize("c, share", [(1.0, 0.393), (2.0, 0.865)])
+def test_probability_inside_the_c_std_ellipse_in_2d(c, share):
+    assert 1 - math.exp(-c**2 / 2) == pytest.approx(stats.chi2.cdf(c**2, df=2))
+    assert round(1 - math.exp(-c**2 / 2), 3) == share
+    cov = plotting.covariance_2d(1.5, 1.0, 0.6)
+    X = stats.multivariate_normal([0, 0], cov).rvs(200_000, random_state=1)
+    inside = np.mean(np.einsum("ij,ij->i", X, np.linalg.solve(cov, X.T).T) <= c**2)
+    assert inside == pytest.approx(share, abs=0.005)
+
+
+def test_one_sd_ellipse_holds_less_in_more_dimensions():
+    shares = [stats.chi2.cdf(1.0, df=d) for d in (1, 2, 3, 10)]
+    assert shares[0] == pytest.approx(0.6827, abs=1e-4)
+    assert all(a > b for a, b in zip(shares, shares[1:]))
+
+
+def test_block_inverse_with_the_schur_complement():
+    """eq-block-inverse, against numpy's inverse, for random blocks."""
+    rng = np.random.default_rng(7)
+    A = rng.normal(size=(5, 5))
+    S = A @ A.T + np.eye(5)
+    a, b = slice(0, 2), slice(2, 5)
+    Saa, Sab, Sba, Sbb = S[a, a], S[a, b], S[b, a], S[b, b]
+    Sbb_inv = np.linalg.inv(Sbb)
+    M = np.linalg.inv(Saa - Sab @ Sbb_inv @ Sba)
+    blocks = np.block([[M, -M @ Sab @ Sbb_inv], [-Sbb_inv @ Sba @ M, Sbb_inv + Sbb_inv @ Sba @ M @ Sab @ Sbb_inv]])
+    np.testing.assert_allclose(blocks, np.linalg.inv(S), rtol=1e-10, atol=1e-12)
+
+
+def test_conditional_by_completing_the_square_equals_gaussian_conditional():
+    """eq-conditional-precision (precision blocks) = eq-conditional (gaussian.conditional), and both
+    equal the conditional of the joint density computed by renormalising a slice (1-D a)."""
+    mu3 = np.array([1.0, -1.0, 0.5])
+    cov3 = np.array([[2.0, 0.8, -0.4], [0.8, 1.5, 0.3], [-0.4, 0.3, 1.0]])
+    xb = np.array([0.0, 1.0])
+    prec = np.linalg.inv(cov3)
+    mean_prec = mu3[0] - prec[0, 1:] @ (xb - mu3[1:]) / prec[0, 0]
+    var_prec = 1 / prec[0, 0]
+    m, v = gaussian.conditional(mu3, cov3, given=[1, 2], values=xb)
+    assert m[0] == pytest.approx(mean_prec, rel=1e-12)
+    assert v[0, 0] == pytest.approx(var_prec, rel=1e-12)
+    t = np.linspace(-10, 12, 20001)
+    joint = stats.multivariate_normal(mu3, cov3).pdf(np.column_stack([t, np.tile(xb, (t.size, 1))]))
+    slice_density = joint / np.trapezoid(joint, t)
+    assert np.trapezoid(t * slice_density, t) == pytest.approx(mean_prec, rel=1e-6)
+    assert np.trapezoid((t - mean_prec) ** 2 * slice_density, t) == pytest.approx(var_prec, rel=1e-6)
+
+
+def test_gradient_of_the_log_likelihood_with_respect_to_the_precision():
+    """eq-dl-dprecision: d l / d Lambda = N/2 Sigma - S/2, against finite differences of scipy's
+    log-density sum (symmetric steps), at the MLE (zero) and away from it."""
+    X = stats.multivariate_normal([1.0, -1.0, 0.0], [[1.0, 0.6, 0.2], [0.6, 2.0, -0.3], [0.2, -0.3, 0.8]]).rvs(
+        200, random_state=4)
+    n, d = X.shape
+    mu = X.mean(axis=0)
+    scatter = (X - mu).T @ (X - mu)
+
+    def loglik(prec):
+        return stats.multivariate_normal(mu, np.linalg.inv(prec)).logpdf(X).sum()
+
+    for cov in (scatter / n, 1.3 * scatter / n + 0.1 * np.eye(d)):
+        prec = np.linalg.inv(cov)
+        numeric = np.zeros((d, d))
+        h = 1e-6
+        for j in range(d):
+            for k in range(d):
+                step = np.zeros((d, d))
+                step[j, k] = step[k, j] = h
+                numeric[j, k] = (loglik(prec + step) - loglik(prec - step)) / (2 * h) / (1 if j == k else 2)
+        np.testing.assert_allclose(numeric, n / 2 * cov - scatter / 2, atol=1e-3 * n)
+    assert np.allclose(n / 2 * (scatter / n) - scatter / 2, 0)
+
+
+def test_max_log_likelihood_in_d_dimensions():
+    """eq-max-loglik-dd, against scipy at the MLE."""
+    X = stats.multivariate_normal([0.0, 1.0, 2.0], np.diag([1.0, 2.0, 0.5])).rvs(60, random_state=2)
+    n, d = X.shape
+    mean, cov = gaussian.fit_mle(X)
+    scipy_value = stats.multivariate_normal(mean, cov).logpdf(X).sum()
+    formula = -n / 2 * (d * math.log(2 * math.pi) + math.log(np.linalg.det(cov)) + d)
+    assert formula == pytest.approx(scipy_value, rel=1e-10)
+
+
+def test_np_cov_default_is_one_over_n_minus_one_and_fit_mle_is_one_over_n():
+    X = stats.multivariate_normal([0, 0], [[1, 0.5], [0.5, 1]]).rvs(10, random_state=5)
+    n = len(X)
+    manual_mle = (X - X.mean(0)).T @ (X - X.mean(0)) / n
+    np.testing.assert_allclose(gaussian.fit_mle(X)[1], manual_mle, rtol=1e-12)
+    np.testing.assert_allclose(np.cov(X, rowvar=False, bias=True), manual_mle, rtol=1e-12)
+    np.testing.assert_allclose(np.cov(X, rowvar=False), manual_mle * n / (n - 1), rtol=1e-12)
+    assert np.var(X[:, 0]) == pytest.approx(manual_mle[0, 0])  # np.var: ddof=0
+
+
+def test_mixture_likelihood_is_unbounded_for_two_components():
+    """ch.3: a component collapsing on a point sends l to infinity; the bound of the solution holds and
+    grows by log 10 per decade of s (scipy as the reference for the mixture log-likelihood)."""
+    assay, _ = mixture.sample([0.4, 0.35, 0.25], [[0.0], [1.8], [5.0]], [[[0.64]], [[0.49]], [[0.81]]], 150, rng=7)
+    x = assay[:, 0]
+    n = len(x)
+    mu_hat, sd_hat = x.mean(), x.std()
+    values = []
+    for s in (1e-2, 1e-6, 1e-12, 1e-24, 1e-48):
+        ours = mixture.log_likelihood(assay, [1 / n, 1 - 1 / n], [[x[0]], [mu_hat]], [[[s**2]], [[sd_hat**2]]])
+        reference = np.logaddexp(np.log(1 / n) + stats.norm.logpdf(x, x[0], s),
+                                 np.log(1 - 1 / n) + stats.norm.logpdf(x, mu_hat, sd_hat)).sum()
+        bound = -math.log(n * math.sqrt(2 * math.pi) * s) + np.sum(np.log((1 - 1 / n) * stats.norm.pdf(x[1:], mu_hat, sd_hat)))
+        assert ours == pytest.approx(reference, rel=1e-9)
+        assert ours >= bound - 1e-9
+        values.append(ours)
+    assert all(b > a for a, b in zip(values, values[1:]))
+    assert values[-1] - values[-2] == pytest.approx(24 * math.log(10), rel=1e-3)
+    # past a small enough s it beats the best six-component fit EM finds (the table's last row)
+    best_six = max(mixture.fit(assay, 6, rng=seed, max_iter=500).log_likelihood[-1] for seed in range(5))
+    assert values[-1] > best_six

@@ -196,7 +196,12 @@ def plot_eigenvectors(ax, mean, cov, n_std=1.0, labels=True, colors=(VMAX_COLOR,
     prefix = "" if n_std == 1 else f"{n_std:g}"
     arrows = []
     for j in range(2):
-        tip = mean + geometry.half_lengths[j] * geometry.eigenvectors[:, j]
+        direction = geometry.eigenvectors[:, j]
+        # -v is as much an eigenvector as v: point both arrows upwards (or right), so the two
+        # labels sit on opposite sides instead of on top of each other.
+        if direction[1] < -1e-12 or (abs(direction[1]) <= 1e-12 and direction[0] < 0):
+            direction = -direction
+        tip = mean + geometry.half_lengths[j] * direction
         ann = ax.annotate(
             "", xy=tuple(tip), xytext=tuple(mean),
             arrowprops=dict(arrowstyle="-|>", color=colors[j], lw=2, shrinkA=0, shrinkB=0),
@@ -204,8 +209,12 @@ def plot_eigenvectors(ax, mean, cov, n_std=1.0, labels=True, colors=(VMAX_COLOR,
         arrows.append(ann)
         if labels:
             label = rf"${prefix}\sqrt{{\lambda_{{{names[j]}}}}}\,\mathbf{{v}}_{{{names[j]}}}$"
-            ax.annotate(label, xy=tuple(tip), xytext=(4, 4), textcoords="offset points",
-                        color=colors[j], fontsize=11)
+            # Beyond the tip, along the arrow, aligned away from it.
+            ha = "left" if direction[0] > 0.3 else "right" if direction[0] < -0.3 else "center"
+            va = "bottom" if direction[1] > 0.3 else "top" if direction[1] < -0.3 else "center"
+            ax.annotate(label, xy=tuple(tip), xytext=tuple(5 * direction), textcoords="offset points",
+                        ha=ha, va=va, color=colors[j], fontsize=11,
+                        bbox=dict(boxstyle="round,pad=0.1", facecolor="white", edgecolor="none", alpha=0.75))
     return arrows
 
 
@@ -624,8 +633,9 @@ def plot_one_gaussian_fit(ax, X, n_stds=(1.0, 2.0, 3.0), labels=("$x_1$", "$x_2$
         raise ValueError(f"X must have 2 columns, got {X.shape[1]}")
     mean, cov = g.fit_mle(X)
     ax.scatter(X[:, 0], X[:, 1], s=10, color=DATA_COLOR, alpha=0.6, lw=0, label="data")
+    stds = ", ".join(f"{s:g}" for s in n_stds)
     ellipses = [plot_gaussian_ellipse(ax, mean, cov, n_std=s, color=MODEL_COLOR, lw=1.5,
-                                      alpha=1.0 - 0.25 * i, label=f"{s:g} std" if i == 0 else None)
+                                      alpha=1.0 - 0.25 * i, label=f"{stds} std" if i == 0 else None)
                 for i, s in enumerate(n_stds)]
     (marker,) = ax.plot(*mean, "X", color=MLE_COLOR, ms=12, mec="w", label=r"fitted mean $\hat{\mu}$")
     ax.set_xlabel(labels[0])

@@ -184,9 +184,9 @@ def kdtree_filter_widget(X=None, k=5, n=4000, leaf_size=16, init="random", rng=7
         done = " (converged)" if iteration == last else ""
         a["ax"].set_title(
             f"iteration {iteration}{done}, depth <= {depth}: {int(is_settled.sum())} boxes settled whole "
-            f"({int(tr.count[is_settled].sum()):,} of {n_points:,} points)", fontsize="small")
+            f"({int(tr.count[is_settled].sum()):,} of {n_points:,} points)", fontsize=9)
         a["ax_bar"].set_title(f"whole pass: {s.nodes_visited} of {tree.n_nodes} nodes visited",
-                              fontsize="small")
+                              fontsize=9)
 
     w = _LiveFigure(controls, build, update, figsize=(9.5, 4.3),
                     title="k-means on a kd-tree: boxes settled whole")

@@ -38,8 +38,13 @@ def test_mixture_density_grid_and_contour():
     np.testing.assert_allclose(dens.ravel(), ref, rtol=1e-9)
     contour = plotting.plot_mixture_contour(_ax(), W, M, C, (-5, 6), (-3, 6.5), n=30, levels=5)
     assert contour.zmax == pytest.approx(ref.max(), rel=1e-9)  # it contours that density
-    surface = plotting.plot_mixture_surface(_ax("3d"), W, M, C, (-5, 6), (-3, 6.5), n=20)
+    ax = _ax("3d")
+    surface = plotting.plot_mixture_surface(ax, W, M, C, (-5, 6), (-3, 6.5), n=20)
     assert surface is not None
+    assert (ax.elev, ax.azim) == (35.0, -145.0) and ax.get_zlabel() == "p(x)"
+    ax = _ax("3d")
+    plotting.plot_mixture_surface(ax, W, M, C, (-5, 6), (-3, 6.5), n=20, zlabel=None, elev=20, azim=10)
+    assert (ax.elev, ax.azim) == (20, 10) and ax.get_zlabel() == ""
 
 
 def test_plot_cumulative_weights_segments():

@@ -222,11 +222,12 @@ def mixture_density_grid(weights, means, covariances, xlim, ylim, n=150):
 
 
 def plot_mixture_surface(ax3d, weights, means, covariances, xlim, ylim, n=70, cmap="viridis",
-                         elev=35.0, azim=-145.0):
+                         elev=35.0, azim=-145.0, zlabel="p(x)"):
     """Draw a 2-D mixture density as a 3-D surface on a ``projection="3d"`` axes.
 
     ``elev``, ``azim``: the viewing angles (degrees).  Choose them so that no peak hides behind a
-    taller one; the defaults suit the book's three-component example.
+    taller one; the defaults suit the book's three-component example.  ``zlabel=None`` leaves
+    the vertical axis unlabelled (say what it is in the title instead, when the axes are zoomed).
     """
     from matplotlib.ticker import MaxNLocator
 
@@ -238,7 +239,8 @@ def plot_mixture_surface(ax3d, weights, means, covariances, xlim, ylim, n=70, cm
     ax3d.set_ylabel("$x_2$", labelpad=6)
     # Few z ticks, and the label pushed clear of their numbers.
     ax3d.zaxis.set_major_locator(MaxNLocator(4))
-    ax3d.set_zlabel("p(x)", labelpad=12)
+    if zlabel:
+        ax3d.set_zlabel(zlabel, labelpad=12)
     ax3d.tick_params(axis="z", pad=6)
     return surface
 

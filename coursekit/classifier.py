@@ -61,8 +61,8 @@ class GaussianBayesClassifier:
 
         Parameters
         ----------
-        X : array-like, shape (n, d) or (n,)
-        y : array-like, shape (n,)
+        X : array-like, shape (N, D) or (N,)
+        y : array-like, shape (N,)
             Class labels; at least two distinct classes.
 
         Returns
@@ -167,7 +167,7 @@ class GaussianBayesClassifier:
 
         Parameters
         ----------
-        X : array-like, shape (n, d) or (n,)
+        X : array-like, shape (N, D) or (N,)
 
         Returns
         -------
@@ -181,7 +181,7 @@ class GaussianBayesClassifier:
 
         Returns
         -------
-        ndarray, shape (n,)
+        ndarray, shape (N,)
             Labels from ``classes_``.
         """
         joint = self.joint_log_likelihood(X)

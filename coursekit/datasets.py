@@ -56,7 +56,7 @@ class Dataset:
     """One paragraph: what the data are and where they come from."""
 
     def column(self, name):
-        """The column called ``name`` as an (n,) float array."""
+        """The column called ``name`` as an (N,) float array."""
         if name not in self.feature_names:
             raise ValueError(f"name must be one of {self.feature_names}, got {name!r}")
         return self.data[:, self.feature_names.index(name)]
@@ -206,18 +206,18 @@ def blobs(n=300, centers=3, cluster_std=1.0, n_features=2, weights=None, transfo
     Parameters
     ----------
     n : int
-        Total number of points (>= 1).  Cluster sizes are ``n * weights`` rounded by largest
-        remainder, so they sum to exactly n.
-    centers : int or array-like, shape (k, d)
+        N, the total number of points (>= 1).  Cluster sizes are ``n * weights`` rounded by
+        largest remainder, so they sum to exactly N.
+    centers : int or array-like, shape (K, D)
         Number of clusters (centres drawn uniformly in ``center_box``), or the centres.
-    cluster_std : float or array-like, shape (k,)
+    cluster_std : float or array-like, shape (K,)
         Standard deviation of each cluster (positive); unequal values give clusters of
         different widths.
     n_features : int
         Dimension d when ``centers`` is an int.
-    weights : array-like, shape (k,), optional
+    weights : array-like, shape (K,), optional
         Relative cluster sizes (non-negative, summing to 1); default equal.
-    transform : array-like, shape (d, d), optional
+    transform : array-like, shape (D, D), optional
         Linear map applied to all points after drawing them.
     center_box : (float, float)
         Range of random centres.
@@ -227,8 +227,8 @@ def blobs(n=300, centers=3, cluster_std=1.0, n_features=2, weights=None, transfo
 
     Returns
     -------
-    X : ndarray, shape (n, d)
-    labels : ndarray of int, shape (n,)
+    X : ndarray, shape (N, D)
+    labels : ndarray of int, shape (N,)
     """
     n = check_int(n, "n", minimum=1)
     rng = check_rng(rng)
@@ -289,13 +289,13 @@ def kmeans_failure(kind, n=600, rng=None):
     ----------
     kind : {"overlapping", "unequal_width", "unequal_size", "anisotropic"}
     n : int
-        Number of points.
+        N, the number of points.
     rng : numpy.random.Generator, int or None
 
     Returns
     -------
-    X : ndarray, shape (n, 2)
-    labels : ndarray of int, shape (n,)
+    X : ndarray, shape (N, 2)
+    labels : ndarray of int, shape (N,)
     """
     if kind not in _FAILURES:
         raise ValueError(f"kind must be one of {tuple(_FAILURES)}, got {kind!r}")

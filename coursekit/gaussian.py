@@ -4,7 +4,7 @@ Densities are computed in log space from the Cholesky factor of the covariance
 (``cov = L L^T``): the Mahalanobis term is ``|L^{-1}(x - mean)|^2`` (a triangular solve) and
 ``log|cov| = 2 sum(log diag L)``, so no covariance matrix is ever inverted.
 
-All functions accept array-likes.  ``X`` is (n, d); a 1-D ``X`` of length n means d = 1.
+All functions accept array-likes.  ``X`` is (N, D); a 1-D ``X`` of length N means D = 1.
 float32 input is computed in float64.
 """
 
@@ -57,7 +57,7 @@ def _check_mean_cov(mean, cov):
 def _inverse_cholesky(cov):
     """``(L^{-1}, log det cov)`` for ``cov = L L^T``; raises ``numpy.linalg.LinAlgError`` if not PD.
 
-    ``L^{-1}`` is the (d, d) inverse of the triangular factor (LAPACK ``trtri``), the same
+    ``L^{-1}`` is the (D, D) inverse of the triangular factor (LAPACK ``trtri``), the same
     "precision Cholesky" scikit-learn uses; the covariance itself is never inverted.  Applying it
     with a matrix product instead of a triangular solve per call matters here: SciPy's
     ``solve_triangular`` costs milliseconds per call even for 2 x 2 factors (threaded BLAS
@@ -85,16 +85,16 @@ def logpdf(X, mean, cov):
 
     Parameters
     ----------
-    X : array-like, shape (n, d) or (n,)
-        Points (a 1-D array is n points in d = 1).
-    mean : array-like, shape (d,)
-        Mean vector (a scalar when d = 1).
-    cov : array-like, shape (d, d)
-        Symmetric positive definite covariance (a scalar variance when d = 1).
+    X : array-like, shape (N, D) or (N,)
+        Points (a 1-D array is N points in D = 1).
+    mean : array-like, shape (D,)
+        Mean vector (a scalar when D = 1).
+    cov : array-like, shape (D, D)
+        Symmetric positive definite covariance (a scalar variance when D = 1).
 
     Returns
     -------
-    ndarray, shape (n,)
+    ndarray, shape (N,)
         ``log N(x_i | mean, cov)``.
     """
     X, mean, cov = _check_X_mean_cov(X, mean, cov)
@@ -106,7 +106,7 @@ def pdf(X, mean, cov):
 
     Returns
     -------
-    ndarray, shape (n,)
+    ndarray, shape (N,)
     """
     return np.exp(logpdf(X, mean, cov))
 
@@ -116,9 +116,9 @@ def log_likelihood(X, mean, cov):
 
     Parameters
     ----------
-    X : array-like, shape (n, d) or (n,)
-    mean : array-like, shape (d,)
-    cov : array-like, shape (d, d)
+    X : array-like, shape (N, D) or (N,)
+    mean : array-like, shape (D,)
+    cov : array-like, shape (D, D)
 
     Returns
     -------
@@ -135,12 +135,12 @@ def fit_mle(X):
 
     Parameters
     ----------
-    X : array-like, shape (n, d) or (n,)
+    X : array-like, shape (N, D) or (N,)
 
     Returns
     -------
-    mean : ndarray, shape (d,)
-    cov : ndarray, shape (d, d)
+    mean : ndarray, shape (D,)
+    cov : ndarray, shape (D, D)
         Symmetric; positive semi-definite (singular when n <= d or the points are collinear).
     """
     X = check_X(X)
@@ -154,19 +154,19 @@ def fit_mle(X):
 
 
 def sample(mean, cov, n, rng=None):
-    """Draw n points from N(mean, cov) as ``mean + z L^T`` with z standard normal.
+    """Draw ``n`` points from N(mean, cov) as ``mean + z L^T`` with z standard normal.
 
     Parameters
     ----------
-    mean : array-like, shape (d,)
-    cov : array-like, shape (d, d)
+    mean : array-like, shape (D,)
+    cov : array-like, shape (D, D)
     n : int
-        Number of points (>= 0).
+        N, the number of points (>= 0).
     rng : numpy.random.Generator, int or None
 
     Returns
     -------
-    ndarray, shape (n, d)
+    ndarray, shape (N, D)
     """
     mean, cov = _check_mean_cov(mean, cov)
     n = check_int(n, "n", minimum=0)
@@ -204,8 +204,8 @@ def marginal(mean, cov, keep):
 
     Parameters
     ----------
-    mean : array-like, shape (d,)
-    cov : array-like, shape (d, d)
+    mean : array-like, shape (D,)
+    cov : array-like, shape (D, D)
     keep : int, sequence of ints or boolean mask of length d
         Coordinates to keep, in the order given.
 
@@ -231,8 +231,8 @@ def conditional(mean, cov, given, values):
 
     Parameters
     ----------
-    mean : array-like, shape (d,)
-    cov : array-like, shape (d, d)
+    mean : array-like, shape (D,)
+    cov : array-like, shape (D, D)
     given : int, sequence of ints or boolean mask of length d
         Observed coordinates; at least one coordinate must remain.
     values : array-like, shape (len(given),)

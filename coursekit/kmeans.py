@@ -121,9 +121,9 @@ class KMeansResult:
 
     Attributes
     ----------
-    centers : ndarray, shape (k, d)
+    centers : ndarray, shape (K, D)
         Final cluster centres (float64).
-    labels : ndarray, shape (n,)
+    labels : ndarray, shape (N,)
         Index (int64) of the nearest final centre for every point.
     inertia : float
         Sum of squared distances from each point to its centre, for ``centers`` and ``labels``.
@@ -131,7 +131,7 @@ class KMeansResult:
         Number of Lloyd iterations run (of the best run when ``n_init > 1``).
     converged : bool
         Whether the convergence rule was met before ``max_iter``.
-    history : list of ndarray, shape (k, d) each
+    history : list of ndarray, shape (K, D) each
         ``history[0]`` is the initial centres, ``history[t]`` the centres after iteration ``t``;
         ``len(history) == n_iter + 1`` and ``history[-1]`` equals ``centers``.
     inertia_history : list of float
@@ -141,7 +141,7 @@ class KMeansResult:
         With ``keep_label_history=True``, ``label_history[t]`` is the assignment to
         ``history[t]`` (same length as ``history``; the last equals ``labels``); otherwise None,
         since it costs ``n * (n_iter + 1)`` integers.
-    init_centers : ndarray, shape (k, d)
+    init_centers : ndarray, shape (K, D)
         The initial centres of the returned run (``history[0]``).
     algorithm : str
         The algorithm that ran: ``"lloyd"`` or ``"filter"`` (what ``"auto"`` chose).
@@ -173,7 +173,7 @@ class KMeansResult:
 
 
 def _sq_distances(X, centers):
-    """Squared Euclidean distances (n, k), by differences (exact for points close together)."""
+    """Squared Euclidean distances (N, K), by differences (exact for points close together)."""
     d2 = np.empty((X.shape[0], centers.shape[0]))
     for j, c in enumerate(centers):
         diff = X - c
@@ -195,7 +195,7 @@ def _assign(X, centers):
 
 
 def _cluster_sums(X, labels, k):
-    """Per-cluster sums (k, d) and counts (k,); bincount per column is ~10x faster than add.at."""
+    """Per-cluster sums (K, D) and counts (K,); bincount per column is ~10x faster than add.at."""
     counts = np.bincount(labels, minlength=k).astype(np.float64)
     sums = np.stack([np.bincount(labels, weights=col, minlength=k) for col in X.T], axis=1)
     return sums, counts
@@ -252,14 +252,14 @@ def assign(X, centers):
 
     Parameters
     ----------
-    X : array_like, shape (n, d) or (n,)
+    X : array_like, shape (N, D) or (N,)
         Data points.
-    centers : array_like, shape (k, d)
-        Current centres (a vector of length k when d = 1).
+    centers : array_like, shape (K, D)
+        Current centres (a vector of length K when D = 1).
 
     Returns
     -------
-    labels : ndarray of int64, shape (n,)
+    labels : ndarray of int64, shape (N,)
         ``labels[i] = argmin_j ||X[i] - centers[j]||^2``; ties go to the lowest index.
     """
     X = check_X(X)
@@ -272,19 +272,19 @@ def update(X, labels, k, centers=None):
 
     Parameters
     ----------
-    X : array_like, shape (n, d) or (n,)
+    X : array_like, shape (N, D) or (N,)
         Data points.
-    labels : array_like of int, shape (n,)
+    labels : array_like of int, shape (N,)
         Cluster index in ``0 .. k-1`` of every point.
     k : int
-        Number of clusters.
-    centers : array_like, shape (k, d), optional
+        K, the number of clusters.
+    centers : array_like, shape (K, D), optional
         The centres the labels were assigned to.  Only used for empty clusters (below); with
         them, ``update(X, assign(X, c), k, c)`` is exactly one iteration of :func:`kmeans`.
 
     Returns
     -------
-    new_centers : ndarray, shape (k, d)
+    new_centers : ndarray, shape (K, D)
         Means of the clusters.  An empty cluster is never NaN: it is relocated to the point
         farthest from its own centre (``centers[labels[i]]`` if ``centers`` is given, else
         the mean of its cluster), the next empty cluster to the next farthest point, and so
@@ -305,9 +305,9 @@ def inertia(X, centers, labels):
 
     Parameters
     ----------
-    X : array_like, shape (n, d) or (n,)
-    centers : array_like, shape (k, d)
-    labels : array_like of int, shape (n,)
+    X : array_like, shape (N, D) or (N,)
+    centers : array_like, shape (K, D)
+    labels : array_like of int, shape (N,)
         Cluster index of every point (not necessarily the nearest centre).
 
     Returns
@@ -336,19 +336,19 @@ def kmeans_plus_plus(X, k, rng=None, n_local_trials=None):
 
     Parameters
     ----------
-    X : array_like, shape (n, d) or (n,)
+    X : array_like, shape (N, D) or (N,)
     k : int
-        Number of centres, ``1 <= k <= n``.
+        K, the number of centres, 1 <= K <= N.
     rng : numpy.random.Generator, int or None
     n_local_trials : int, optional
         Candidates per centre; default ``2 + int(log(k))``.
 
     Returns
     -------
-    centers : ndarray, shape (k, d)
+    centers : ndarray, shape (K, D)
         k rows of X with distinct row indices.  A point at distance 0 from the chosen centres
         is never picked while some point is farther, so the centres are distinct points
-        whenever X has at least k distinct rows.
+        whenever X has at least K distinct rows.
     """
     X = check_X(X)
     k = check_k(k, X.shape[0])
@@ -408,7 +408,7 @@ def _select_dist_to_rows(size):
 
 
 def random_init(X, k, rng=None):
-    """k distinct rows of X chosen uniformly at random (Forgy initialisation), shape (k, d)."""
+    """K distinct rows of X chosen uniformly at random (Forgy initialisation), shape (K, D)."""
     X = check_X(X)
     k = check_k(k, X.shape[0])
     rng = check_rng(rng)
@@ -435,11 +435,11 @@ def kmeans(
 
     Parameters
     ----------
-    X : array_like, shape (n, d) or (n,)
+    X : array_like, shape (N, D) or (N,)
         Data (float32 input is computed in float64).
     k : int
-        Number of clusters, ``1 <= k <= n``.
-    init : {"k-means++", "random"} or array_like, shape (k, d)
+        K, the number of clusters, 1 <= K <= N.
+    init : {"k-means++", "random"} or array_like, shape (K, D)
         Initial centres: greedy k-means++ (:func:`kmeans_plus_plus`), k distinct random data
         points (:func:`random_init`), or explicit centres.  Explicit centres with
         ``n_init > 1`` raise ValueError (every run would be identical; scikit-learn warns
@@ -696,7 +696,7 @@ def quantize(image, k, rng=None, sample_size=10_000, backend="auto"):
     image : array_like, shape (h, w, 3)
         uint8 values, or floats in [0, 1].
     k : int
-        Number of colours, at most the number of sampled pixels.
+        K, the number of colours, at most the number of sampled pixels.
     rng : numpy.random.Generator, int or None
     sample_size : int
         Number of pixels the palette is fitted on.
@@ -708,7 +708,7 @@ def quantize(image, k, rng=None, sample_size=10_000, backend="auto"):
     quantized : ndarray, shape (h, w, 3)
         Same dtype as ``image`` (uint8 stays uint8, rounded; float32/float64 stay float),
         holding at most k distinct colours.
-    palette : ndarray, shape (k, 3)
+    palette : ndarray, shape (K, 3)
         The k colours, same dtype as ``image``; ``quantized[i, j]`` is one of its rows.
     """
     img = np.asarray(image)
@@ -749,7 +749,7 @@ def quantize(image, k, rng=None, sample_size=10_000, backend="auto"):
 
 
 def _check_centers(centers, d, k=None, name="centers"):
-    """float64 (k, d) centres; a vector is read as k centres when d = 1."""
+    """float64 (K, D) centres; a vector is read as K centres when D = 1."""
     arr = _to_float_array(centers, name)
     if arr.ndim == 1 and d == 1:
         arr = arr[:, None]

@@ -81,9 +81,9 @@ def prunes(lo, hi, best, other):
 
     Parameters
     ----------
-    lo, hi : array_like, shape (d,)
+    lo, hi : array_like, shape (D,)
         Opposite corners of an axis-aligned box (``lo <= hi``).
-    best, other : array_like, shape (d,)
+    best, other : array_like, shape (D,)
         Two centres.
 
     Returns

@@ -161,7 +161,7 @@ def _default_axis_labels(ax, xlabel="$x_1$", ylabel="$x_2$"):
 
 
 def scatter_labels(ax, X, labels=None, s=12, alpha=0.75, **kwargs):
-    """Scatter 2-D points, coloured by ``labels`` (n,) or grey when ``labels`` is None.
+    """Scatter 2-D points, coloured by ``labels`` (N,) or grey when ``labels`` is None.
 
     Axes without labels get $x_1$ and $x_2$ (the caller's own labels, set before or after, win).
     Returns the ``PathCollection``.
@@ -305,11 +305,11 @@ def plot_kmeans_state(ax, X, centers, labels=None, next_centers=None, regions=Tr
 
     Parameters
     ----------
-    X : (n, 2) array
-    centers : (k, 2) array
-    labels : (n,) int array, optional
+    X : (N, 2) array
+    centers : (K, 2) array
+    labels : (N,) int array, optional
         Owner of each point (grey points when None).
-    next_centers : (k, 2) array, optional
+    next_centers : (K, 2) array, optional
         Draws an arrow from each centre to its next position.
     regions : bool
         Shade each centre's Voronoi cell (the region of points nearest to it).
@@ -367,7 +367,7 @@ def plot_quantization_1d(ax, x, centers, bins=40):
 
 
 def plot_palette(ax, palette):
-    """Show a colour palette (k, 3) with values in [0, 1] or [0, 255] as a strip of swatches."""
+    """Show a colour palette (K, 3) with values in [0, 1] or [0, 255] as a strip of swatches."""
     palette = np.asarray(palette, dtype=float)
     if palette.max() > 1.0:
         palette = palette / 255.0

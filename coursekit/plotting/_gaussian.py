@@ -442,7 +442,7 @@ def normal_posterior(prior_mean, prior_var, noise_var, x):
         :math:`\mu_0` and :math:`\tau^2`.
     noise_var : float
         :math:`\sigma^2`.
-    x : array-like of shape (n,)
+    x : array-like of shape (N,)
         The observations.
 
     Returns
@@ -533,7 +533,7 @@ def log_likelihood_grid(x, mus, sigmas):
 
     Parameters
     ----------
-    x : array-like of shape (n,)
+    x : array-like of shape (N,)
     mus : array-like of shape (a,)
     sigmas : array-like of shape (b,)
         Standard deviations (> 0).
@@ -559,7 +559,7 @@ def plot_log_likelihood(fig, x, mu, sigma, grid=None):
     ----------
     fig : matplotlib.figure.Figure
         An empty figure; two axes are added.
-    x : array-like of shape (n,)
+    x : array-like of shape (N,)
         The data set.
     mu, sigma : float
         The candidate parameters (sigma is the standard deviation).
@@ -649,7 +649,7 @@ def plot_histogram_fit(ax, x, bins=30, curves=None, fit_gaussian=True, xlabel="$
     Parameters
     ----------
     ax : matplotlib.axes.Axes
-    x : array-like of shape (n,)
+    x : array-like of shape (N,)
     bins : int
     curves : dict[str, callable], optional
         Label -> density function of an (m,) array of points, drawn as extra lines (e.g. fitted

@@ -230,7 +230,7 @@ def kmeans_widget(X=None, k=5, init="random", rng=11):
                         "", xy=nxt[j], xytext=history[iteration][j], zorder=6,
                         arrowprops=dict(arrowstyle="->", color="black", lw=1.5)))
         done = " (converged)" if nxt is None else ""
-        a["ax"].set_title(f"k = {k}, iteration {iteration}{done}", fontsize="medium")
+        a["ax"].set_title(f"K = {k}, iteration {iteration}{done}", fontsize="medium")
         a["marker"].set_data([iteration], [wcss[iteration]])
         a["ax_obj"].set_title(f"WCSS = {wcss[iteration]:.1f}", fontsize="medium")
 
@@ -260,7 +260,7 @@ def quantize_widget(image=None, ks=(2, 4, 8, 16, 32), max_side=160, rng=0):
     small = image[::stride, ::stride, :3]
     cache = {int(k): km.quantize(small, int(k), rng=rng) for k in ks}
     k_control = widgets.SelectionSlider(options=[int(k) for k in ks], value=int(ks[len(ks) // 2]),
-                                        description="colours k", continuous_update=False)
+                                        description="colours K", continuous_update=False)
 
     def build(fig):
         _fixed_layout(fig, left=0.02, right=0.98, bottom=0.04, top=0.92, hspace=0.25, wspace=0.05)

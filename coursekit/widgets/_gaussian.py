@@ -213,7 +213,7 @@ def log_likelihood_widget(x, mu=None, sigma=None):
 
     Parameters
     ----------
-    x : array-like of shape (n,)
+    x : array-like of shape (N,)
         The data set.
     mu, sigma : float, optional
         Initial values (default: a deliberately poor guess away from the MLE).

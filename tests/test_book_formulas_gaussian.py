@@ -33,6 +33,43 @@ def test_clt_n10_is_close_to_its_normal_limit():
     assert ks.statistic < 0.02  # visually indistinguishable, as the text says
 
 
+def _irwin_hall_cdf(x, n):
+    """P(u_1 + ... + u_n <= x) for iid Uniform(0, 1) (the Irwin-Hall distribution), closed form."""
+    return sum((-1) ** j * math.comb(n, j) * (x - j) ** n for j in range(int(math.floor(x)) + 1)) / math.factorial(n)
+
+
+@pytest.mark.parametrize("n", [1, 2, 10])
+def test_clt_strip_panel_is_the_exact_distribution_with_the_stated_normal(n):
+    """fig-clt-strip: each panel's histogram is the mean of N uniforms (its exact law: flat for N = 1,
+    the triangle for N = 2, Irwin-Hall / N in general) and its curve is N(1/2, 1/(12N))."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    drawn = plotting.plot_clt(ax, n)
+    x, y = drawn["normal"].get_data()
+    np.testing.assert_allclose(y, stats.norm(0.5, math.sqrt(1 / (12 * n))).pdf(x), rtol=1e-12)
+    plt.close(fig)
+    exact_cdf = np.vectorize(lambda m: _irwin_hall_cdf(n * m, n))
+    assert stats.kstest(drawn["means"], exact_cdf).pvalue > 1e-3
+    if n == 2:  # the triangle of the alt text
+        assert stats.kstest(drawn["means"], stats.triang(c=0.5).cdf).pvalue > 1e-3
+
+
+def test_clt_exercise_shares_for_n10_against_the_exact_law():
+    """ex-gauss-clt-variance: for N = 10 about 95% of the means lie within 0.5 +- 0.18 (two sd of
+    sqrt(1/120) = 0.091) and about 3% outside [0.3, 0.7] (Irwin-Hall, not the normal approximation)."""
+    assert math.sqrt(1 / 120) == pytest.approx(0.091, abs=5e-4)
+    within = _irwin_hall_cdf(10 * 0.68, 10) - _irwin_hall_cdf(10 * 0.32, 10)
+    outside = 2 * _irwin_hall_cdf(3.0, 10)
+    assert within == pytest.approx(0.95, abs=0.01)
+    assert outside == pytest.approx(0.03, abs=0.005)
+    means = plotting.clt_means(10)  # the panel's 20 000 means, as printed in the solution
+    assert np.mean(np.abs(means - 0.5) > 0.2) == pytest.approx(outside, abs=0.004)
+
+
 def test_uniform_variance_is_one_twelfth():
     value, _ = integrate.quad(lambda u: (u - 0.5) ** 2, 0, 1)
     assert value == pytest.approx(1 / 12)

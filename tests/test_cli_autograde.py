@@ -33,7 +33,7 @@ def _rows(out):
 def _totals(rows):
     t = {}
     for r in rows:
-        t[r["student"]] = t.get(r["student"], 0.0) + float(r["score"])
+        t[r["student"]] = t.get(r["student"], 0.0) + float(r["score"] or 0)
     return t
 
 
@@ -58,7 +58,8 @@ def course(tmp_path_factory):
 
 def test_grades_csv_has_every_student_and_task(course):
     rows = _rows(course["out"])
-    assert list(rows[0]) == ["student", "assignment", "task", "score", "max_score", "status", "message"]
+    assert list(rows[0]) == ["student", "assignment", "task", "part", "kind", "score", "max_score",
+                             "status", "message"]
     assert _totals(rows) == {"alice": 4.0, "bob": 0.0, "carol": 0.0}
     assert {r["status"] for r in rows if r["student"] == "carol"} == {"missing_notebook"}
     assert {r["status"] for r in rows if r["student"] == "bob"} == {"failed"}
@@ -82,8 +83,8 @@ def test_report_writes_table_plots_and_page(course):
     rc = cli.main(["--course", str(course["root"]), "report", AID, "--out", str(course["out"])])
     assert rc == 0
     rep = course["out"] / "report"
-    for name in ("index.html", "summary.csv", "scores.png", "hardest.png", "totals.png",
-                 "messages.png"):
+    for name in ("index.html", "roster.csv", "tasks.csv", "functions.csv", "tests.csv",
+                 "misconceptions.csv", "scores.png", "hardest.png", "totals.png", "messages.png"):
         assert (rep / name).stat().st_size > 0, name
     assert (rep / "scores.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = (rep / "index.html").read_text()
@@ -130,8 +131,10 @@ def test_release_rejects_failing_solutions(tmp_path):
         if cell["metadata"]["nbgrader"]["grade_id"] == "mle_gaussian":
             cell["source"] = WRONG
     path.write_text(json.dumps(nb))
+    released = root / "homework" / AID / f"{AID}.ipynb"
+    before = released.read_bytes()
     assert cli.main(["--course", str(root), "release", AID]) == 1
-    assert not (root / "homework" / AID).exists()
+    assert released.read_bytes() == before  # the committed release is left as it was
 
 
 def test_python_m_coursekit_and_usage_errors():

@@ -66,7 +66,7 @@ def test_attack_scores_what_it_deserves(graded, name):
                     f"{graded['ctx']['mode']!r} (see the README)")
     case = graded["cases"][name]
     rows = [r for r in graded["rows"] if r["student"] == name]
-    assert [r["task"] for r in rows] == ["test_visible", "test_mean", "test_cov"]
+    assert [r["part"] for r in rows] == ["test_visible", "test_mean", "test_cov"]
     assert sum(float(r["max_score"]) for r in rows) == 4  # a fake grade cell adds nothing
     statuses = {r["status"] for r in rows}
     score = sum(float(r["score"]) for r in rows)
@@ -100,7 +100,7 @@ def test_gradebook_matches_grades_csv(graded):
     with Gradebook("sqlite:///" + os.path.join(graded["course"], "gradebook.db"),
                    course_id="fixture") as gb:
         for r in graded["rows"]:
-            grade = gb.find_grade(r["task"], ASSIGNMENT, ASSIGNMENT, r["student"])
+            grade = gb.find_grade(r["part"], ASSIGNMENT, ASSIGNMENT, r["student"])
             assert grade.auto_score == pytest.approx(float(r["score"])), r
 
 

@@ -34,6 +34,11 @@ def test_hw1_solutions_full_marks_and_release_zero(tmp_path):
     rc = cli.main(["--course", str(course), "autograde", AID, "--submissions", str(subs),
                    "--jobs", "2", "--timeout", "240", "--quiet"])
     assert rc == 0
+    with open(course / "autograded" / AID / "totals.csv") as fh:
+        totals = {r["student"]: r for r in csv.DictReader(fh)}
+    # The hand-graded derivation (4 of 17 points) is part of the total, and pending.
+    assert totals["solved"]["max_score"] == "17" and totals["solved"]["pending_points"] == "4"
+    assert totals["solved"]["total"] == "13" and totals["solved"]["complete"] == "no"
     with open(course / "autograded" / AID / "grades.csv") as fh:
         rows = list(csv.DictReader(fh))
     with open(SOURCE) as fh:
@@ -42,8 +47,8 @@ def test_hw1_solutions_full_marks_and_release_zero(tmp_path):
                 for c in nb["cells"] if c["cell_type"] == "code"
                 and c["metadata"].get("nbgrader", {}).get("grade")
                 and not c["metadata"]["nbgrader"].get("solution")}
-    solved = {r["task"]: r for r in rows if r["student"] == "solved"}
-    blank = {r["task"]: r for r in rows if r["student"] == "blank"}
+    solved = {r["part"]: r for r in rows if r["student"] == "solved" and r["kind"] == "auto"}
+    blank = {r["part"]: r for r in rows if r["student"] == "blank" and r["kind"] == "auto"}
     assert set(solved) == set(expected) == set(blank)
     for task, points in expected.items():
         assert float(solved[task]["score"]) == points and solved[task]["status"] == "ok", solved[task]

@@ -8,7 +8,11 @@ import nbformat
 import pytest
 
 from coursekit.grading import notebook as nbk
-from coursekit.grading.runner import _safe_extract, find_submissions
+from coursekit.grading.submissions import discover, safe_extract
+
+
+def find_submissions(directory, assignment, work=None):
+    return discover(directory, assignment, work or os.path.join(directory, os.pardir, '.w')).paths()
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.join(HERE, "fixtures", "course", "solutions", "fx_mle", "fx_mle.ipynb")
@@ -153,13 +157,13 @@ def test_zip_extraction_is_contained(tmp_path):
         zf.writestr("/abs/evil.ipynb", "{}")
     dest = tmp_path / "x"
     dest.mkdir()
-    _safe_extract(str(z), str(dest))
+    safe_extract(str(z), str(dest))
     assert not (tmp_path / "evil.ipynb").exists()
     assert sorted(find_submissions(str(dest), "hw")) == ["alice", "bob"]
 
 
 def test_a_killed_or_crashed_worker_still_leaves_rows(tmp_path):
-    from coursekit.grading.runner import _load_result
+    from coursekit.grading.jobs import load_result as _load_result
 
     tasks = [{"task": "t1", "max_score": 1.0}, {"task": "t2", "max_score": 2.0}]
     job = {"student": "s", "assignment": "a", "result_path": str(tmp_path / "r.json"),

@@ -69,7 +69,7 @@ def test_autograde_writes_the_gradebook_to_postgresql(tmp_path, pg_schema):
         assert gb.engine.dialect.name == "postgresql"
         assert sorted(s.id for s in gb.students) == ["alice", "bob", "carl"]
         for r in rows:
-            grade = gb.find_grade(r["task"], AID, AID, r["student"])
+            grade = gb.find_grade(r["part"], AID, AID, r["student"])
             assert grade.auto_score == pytest.approx(float(r["score"]))
         assert gb.find_submission(AID, "alice").score == pytest.approx(4.0)
         assert gb.find_submission(AID, "bob").score == 0

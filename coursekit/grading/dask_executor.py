@@ -154,7 +154,8 @@ def grade_remote(bundle, spec):
     "release_files" ({name: bytes}), "tasks", "limits", "grader_key"}``. ``spec``:
     ``{"student", "sha256", "kind" ("file", "missing" or "not_regular"), "data" (bytes)}``.
     """
-    from .runner import HARD_MARGIN, _load_result
+    from .jobs import HARD_MARGIN
+    from .jobs import load_result as _load_result
 
     eng = _engine()
     problems = unfit(eng.mode, eng.environment, bundle["environment"])
@@ -181,6 +182,7 @@ def grade_remote(bundle, spec):
                    release_dir=os.path.join(bdir, "release"), notebook_name=f"{aid}.ipynb",
                    staging=staging, result_path=os.path.join(staging, "result.json"),
                    feedback_path=os.path.join(staging, "feedback.html"), uid=uid,
+                   executed_path=os.path.join(staging, "executed.ipynb"),
                    namespaces=eng.mode == "namespaces", hide=[bdir], mpl_cache=eng.mpl_cache)
         job_path = os.path.join(staging, "job.json")
         with open(os.open(job_path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as fh:
@@ -194,8 +196,13 @@ def grade_remote(bundle, spec):
                 feedback = fh.read()
         except OSError:
             feedback = None
+        try:  # the executed notebook: the instructor's process renders the feedback from it
+            with open(job["executed_path"], encoding="utf-8") as fh:
+                executed = fh.read()
+        except OSError:
+            executed = None
         res["graded_on"] = f"{platform.node()} ({eng.mode})"
-        return {"result": res, "feedback": feedback}
+        return {"result": res, "feedback": feedback, "executed": executed}
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -54,6 +54,8 @@ class GradebookWriter:
         self.gb = Gradebook(_with_path(normalize_url(url)), course_id=course_id)
         self.assignment = assignment
         self.notebook = notebook_name
+        self.manual_parts = [grade_id(c) for c in source_nb.cells
+                             if is_grade(c) and (is_solution(c) or c.cell_type == "markdown")]
         gb = self.gb
         gb.update_or_create_assignment(assignment)
         gb.update_or_create_notebook(notebook_name, assignment)
@@ -83,13 +85,51 @@ class GradebookWriter:
                 # nbgrader 0.9.6 + SQLAlchemy 2.1: harmless autoflush warnings in add_submission.
                 warnings.simplefilter("ignore")
                 gb.add_submission(self.assignment, student)
+        manual = set(self.manual_parts)
+        no_work = all(t["status"] in ("missing_notebook", "invalid_notebook", "wrong_assignment")
+                      for t in result["tasks"]) and bool(result["tasks"])
+        for gid in manual:
+            try:
+                grade = gb.find_grade(gid, self.notebook, self.assignment, student)
+            except MissingEntry:
+                continue
+            # formgrader lists the hand-graded answers still to grade.
+            if grade.manual_score is None:
+                grade.needs_manual_grade = not no_work
         for task in result["tasks"]:
+            if task.get("status") == "grader_error":
+                continue  # the grader failed, the student did not: keep any earlier score
             try:
                 grade = gb.find_grade(task["task"], self.notebook, self.assignment, student)
             except MissingEntry:
                 continue
             grade.auto_score = float(task["score"])
         gb.db.commit()
+
+    def set_late(self, grades, due):
+        """Due date, submission times and late penalties, as ``nbgrader export`` reads them."""
+        import datetime as dt
+
+        def utc_naive(t):
+            return t.astimezone(dt.timezone.utc).replace(tzinfo=None) if t else None
+
+        gb = self.gb
+        a = gb.find_assignment(self.assignment)
+        a.duedate = utc_naive(due)
+        for g in grades:
+            try:
+                sub = gb.find_submission(self.assignment, g.student)
+            except MissingEntry:
+                continue
+            late = g.lateness
+            if late is not None and late.submitted is not None:
+                sub.timestamp = utc_naive(late.submitted)
+            for nb in sub.notebooks:
+                if nb.name == self.notebook:
+                    nb.late_submission_penalty = g.penalty or None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gb.db.commit()
 
     def close(self):
         self.gb.close()

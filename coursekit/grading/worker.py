@@ -22,6 +22,7 @@ if __name__ == "__main__":
     # (1.5 s per process); nbformat never validates that format, so the worker skips it.
     sys.modules.setdefault("rfc3987_syntax", None)
 
+import ast  # noqa: E402
 import asyncio  # noqa: E402
 import hashlib  # noqa: E402
 import html  # noqa: E402
@@ -128,6 +129,7 @@ class GradingClient(NotebookClient):
         self.interrupted_for_output = False
         self.passed = set()
         self.replies = {}
+        self.setup_error = None
         self.on_cell_executed = self._record_reply
 
     def _record_reply(self, cell, cell_index, execute_reply):
@@ -231,10 +233,22 @@ del _ck_guard_setup
 GUARD_RUN = "__import__('sys').modules[%r].restore()"
 
 
+def package_parent():
+    """The folder holding the ``coursekit`` package this worker runs (the run's snapshot)."""
+    import coursekit
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(coursekit.__file__)))
+
+
 def kernel_env(private):
-    """A minimal environment: nothing of the grader's (database URLs, tokens) reaches the kernel."""
+    """A minimal environment: nothing of the grader's (database URLs, tokens) reaches the kernel.
+
+    ``PYTHONPATH`` makes the kernel import the same ``coursekit`` as this worker (the one the
+    sandbox mounts back), not whatever the interpreter's site-packages point to.
+    """
     d = lambda *p: os.path.join(private, *p)  # noqa: E731
     return {
+        "PYTHONPATH": package_parent(),
         "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
         "HOME": private, "TMPDIR": d("tmp"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
         "MPLBACKEND": "Agg", "MPLCONFIGDIR": d(".mpl"), "IPYTHONDIR": d(".ipython"),
@@ -363,6 +377,7 @@ async def _execute(job, nb, result, private, uid, kernels=None):
                            resources={"metadata": {"path": private}})
     client.sentinels = sentinels
     timed_out, died = set(), None
+    student_ran = False  # set once a cell the student controls has been executed
     guard_key = "_ck_" + secrets.token_hex(8)
     deadline = time.monotonic() + job["timeout"]
     log = open(log_path, "ab")
@@ -380,6 +395,8 @@ async def _execute(job, nb, result, private, uid, kernels=None):
             if remaining < 0.5:
                 break
             client.timeout = max(1, int(min(job["cell_timeout"], remaining)))
+            if not nbk.is_locked(cell):
+                student_ran = True
             try:
                 if i in test_cells:
                     if not await client.km.is_alive():
@@ -392,12 +409,21 @@ async def _execute(job, nb, result, private, uid, kernels=None):
             except DeadKernelError:
                 died = i
                 break
+            reply = client.replies.get(i, {})
+            if not student_ran and reply.get("status") == "error" and client.setup_error is None:
+                # The instructor's own cells failed before any student code ran: the grader's
+                # environment is broken (missing package or mount), never the student's fault.
+                client.setup_error = (f"the assignment's cell {nbk.grade_id(cell) or i!r} failed "
+                                      f"before any student code ran: {reply.get('ename')}: "
+                                      f"{reply.get('evalue')}")[:300]
             if i in test_cells:
                 _score(result, i, test_cells[i], cell, client, timed_out, related, missing)
                 result.save()
         if died is None:
             result.data["timing"]["kernel_cpu"] = await _kernel_cpu(client)
     result.data["timing"]["executed"] = time.monotonic() - T0
+    if died is None and await client.km.is_alive():
+        result.data["coursekit_modules"] = await _kernel_modules(client)
     # Tasks never reached.
     for i, task in test_cells.items():
         if i in client.replies or i in timed_out:
@@ -420,6 +446,20 @@ async def _kernel_cpu(client):
         return float(reply["content"]["user_expressions"]["c"]["data"]["text/plain"])
     except Exception:  # noqa: BLE001 - a timing, never a reason to fail
         return None
+
+
+async def _kernel_modules(client):
+    """The coursekit modules the kernel imported (what the checks depend on: the grader key)."""
+    expr = ("__import__('json').dumps(sorted(n for n in __import__('sys').modules "
+            "if n == 'coursekit' or n.startswith('coursekit.')))")
+    try:
+        reply = await client.kc.execute_interactive(
+            "", silent=True, store_history=False, user_expressions={"m": expr}, timeout=30,
+            output_hook=lambda msg: None)
+        data = reply["content"]["user_expressions"]["m"]["data"]["text/plain"]
+        return json.loads(ast.literal_eval(data))
+    except Exception:
+        return []
 
 
 async def _silent(client, code, timeout):
@@ -447,6 +487,10 @@ def _score(result, i, task, cell, client, timed_out, related, missing):
     ename = str(reply.get("ename", "Error"))
     evalue = str(reply.get("evalue", ""))
     message = f"{ename}: {evalue}".strip()[:300]
+    fault = grader_fault(ename, evalue, client.setup_error)
+    if fault:
+        result.set(task, score=0.0, status="grader_error", message=fault)
+        return
     # A failing test is explained by what happened in the student's cells just before it.
     cause = None
     for j in related.get(i, []):
@@ -472,6 +516,32 @@ def _score(result, i, task, cell, client, timed_out, related, missing):
     else:
         status = "failed"
     result.set(task, score=0.0, status=status, message=message)
+
+
+MODULE_NOT_FOUND_RE = re.compile(r"No module named '([\w.]+)'")
+
+
+def grader_fault(ename, evalue, setup_error=None):
+    """The message to record when a failing test cell is the grader's fault, else None.
+
+    The grader's fault: the assignment's setup failed before any student code ran, or the kernel
+    cannot import a module that the grader's own ``coursekit`` package has (a missing package or
+    mount). A module that does not exist at all (a student's typo) stays the student's failure.
+    """
+    if setup_error:
+        return setup_error
+    if ename in ("ModuleNotFoundError", "ImportError"):
+        m = MODULE_NOT_FOUND_RE.search(evalue)
+        name = m.group(1) if m else ""
+        if (name == "coursekit" or name.startswith("coursekit.")) and _is_grader_module(name):
+            return f"the grading kernel cannot import {name} ({ename}): grader setup problem"
+    return None
+
+
+def _is_grader_module(name):
+    parts = name.split(".")
+    base = os.path.join(package_parent(), *parts)
+    return os.path.isfile(base + ".py") or os.path.isfile(os.path.join(base, "__init__.py"))
 
 
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -539,6 +609,37 @@ def _feedback(job, nb, result, client):
     with open(tmp, "w", encoding="utf-8") as fh:
         fh.write(page)
     os.replace(tmp, job["feedback_path"])
+
+
+def _save_executed(job, nb):
+    """The executed notebook for the feedback page (rendered by the parent): the student's cells
+    with their outputs (text and PNG only), test cells without their hidden part or outputs."""
+    path = job.get("executed_path")
+    if not path or nb is None:
+        return
+    cells = []
+    for n, cell in enumerate(nb.cells):
+        out = {"cell_type": cell.cell_type, "id": cell.get("id") or f"cell-{n}",
+               "metadata": {}, "source": cell.source}
+        nbg = cell.metadata.get("nbgrader")
+        if nbg:
+            out["metadata"]["nbgrader"] = dict(nbg)
+        if cell.cell_type == "code":
+            out["execution_count"] = cell.get("execution_count")
+            if nbk.is_test_cell(cell):
+                out["source"] = nbk.strip_hidden(cell.source).rsplit("\n_ck_", 1)[0]
+                out["outputs"] = []
+            else:
+                out["outputs"] = _safe_outputs(cell.get("outputs", []))
+        cells.append(out)
+    doc = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "language": "python",
+                                                       "display_name": "Python 3"}},
+           "nbformat": 4, "nbformat_minor": 5}
+    nbformat.validate(nbformat.from_dict(doc))
+    tmp = path + ".part"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh)
+    os.replace(tmp, path)
 
 
 def _safe_outputs(outputs):
@@ -627,6 +728,13 @@ def grade(job, kernels=None):
             sandbox.remove_files_of(uid)
         shutil.rmtree(private, ignore_errors=True)
     result.save(complete=True)
+    try:
+        _save_executed(job, nb)
+    except Exception as exc:  # the grades stand without it; the feedback then has no notebook
+        result.data["notes"].append(f"executed notebook not saved: {type(exc).__name__}")
+        result.save(complete=True)
+    if not job.get("feedback_path"):
+        return result.data
     try:
         _feedback(job, nb, result, client)
         result.data["timing"]["feedback"] = time.monotonic() - T0

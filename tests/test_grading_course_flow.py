@@ -1,0 +1,236 @@
+"""A course run end to end through the command line: a Canvas download with a roster, due dates,
+an extension and the late policy, a hand-graded part entered by CSV, the Canvas gradebook export
+and nbgrader's own export agreeing with it.
+
+The fixture assignment gets a task heading and a hand-graded part (2 points) here, and is
+released with ``coursekit release`` as an instructor would.
+"""
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from adversarial.cases import CORRECT, WRONG, student_nb
+from coursekit import cli
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURE = os.path.join(HERE, "fixtures", "course")
+AID = "fx_mle"
+
+SETTINGS = """
+[course]
+timezone = "Europe/Berlin"
+mapping = "roster.csv"
+
+[late]
+grace = "15m"
+penalty_per_day = 0.1
+cutoff = "3d"
+
+[assignments.fx_mle]
+due = 2025-10-10T23:59:00
+lms_column = "Fixture MLE (4242)"
+
+[assignments.fx_mle.extensions]
+ben = "2d"
+"""
+
+ROSTER = """student,name,lms_id,email
+ada,Ada Lovelace,101,ada@uni.example
+ben,Charles Babbage,102,cb@uni.example
+cy,Grace Hopper,103,gh@uni.example
+alan,Alan Turing,104,at@uni.example
+dora,Dorothy Vaughan,105,dv@uni.example
+"""
+
+
+def _cell(kind, gid, source, **nbg):
+    meta = {"grade": False, "grade_id": gid, "locked": False, "schema_version": 3,
+            "solution": False, "task": False}
+    meta.update(nbg)
+    c = {"cell_type": kind, "id": gid, "metadata": {"nbgrader": meta}, "source": source}
+    if kind == "code":
+        c.update(outputs=[], execution_count=None)
+    return c
+
+
+def _rows(path):
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    base = tmp_path_factory.mktemp("flow")
+    root = base / "course"
+    shutil.copytree(FIXTURE, root)
+    path = root / "solutions" / AID / f"{AID}.ipynb"
+    nb = json.loads(path.read_text())
+    nb["cells"].insert(2, _cell("markdown", "task1", "## Task 1: the Gaussian MLE (6 points)\n",
+                                locked=True))
+    nb["cells"].append(_cell("markdown", "explain",
+                             "### BEGIN SOLUTION\nThe MLE of the mean is $\\bar x = \\frac1N "
+                             "\\sum_i x_i$.\n### END SOLUTION\n",
+                             grade=True, solution=True, points=2))
+    path.write_text(json.dumps(nb))
+    assert cli.main(["--course", str(root), "release", AID]) == 0
+    (root / "coursekit.toml").write_text(SETTINGS)
+    (root / "roster.csv").write_text(ROSTER)
+    src = json.loads(path.read_text())
+    z = base / "canvas.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for name, code, when in [
+            ("lovelaceada_101_1", CORRECT, (2025, 10, 10, 22, 0, 0)),
+            ("babbagecharles_late_102_2", CORRECT, (2025, 10, 12, 9, 0, 0)),   # extension
+            ("hoppergrace_late_103_3", CORRECT, (2025, 10, 12, 9, 0, 0)),      # 2 days late
+            ("turingalan_late_104_4", CORRECT, (2025, 10, 15, 9, 0, 0)),       # past cut-off
+            ("stranger_999_5", WRONG, (2025, 10, 10, 9, 0, 0)),                # not on roster
+        ]:
+            zf.writestr(zipfile.ZipInfo(f"{name}_{AID}.ipynb", when), student_nb(src, code))
+    return {"root": root, "zip": z, "out": root / "autograded" / AID}
+
+
+def test_canvas_download_roster_and_late_policy(course, capsys):
+    rc = cli.main(["--course", str(course["root"]), "autograde", AID, "--submissions",
+                   str(course["zip"]), "--jobs", "2", "--timeout", "60"])
+    captured = capsys.readouterr()
+    assert rc == cli.EXIT_ATTENTION  # one file matched no student of the roster
+    assert "1 file(s) could not be matched" in captured.err
+    out = course["out"]
+    unmatched = _rows(out / "unmatched.csv")
+    assert [r["file"] for r in unmatched] == [f"stranger_999_5_{AID}.ipynb"]
+    totals = {r["student"]: r for r in _rows(out / "totals.csv")}
+    assert sorted(totals) == ["ada", "alan", "ben", "cy", "dora"]
+    for s in totals:
+        assert totals[s]["max_score"] == "6"  # 4 autograded + 2 by hand
+    assert (totals["ada"]["total"], totals["ada"]["late"], totals["ada"]["pending_points"]) == \
+        ("4", "on_time", "2")
+    assert totals["ben"]["late"] == "on_time" and totals["ben"]["penalty"] == "0"
+    # 1 day 9 h late: 2 started days x 10% of 6 points.
+    assert (totals["cy"]["late"], totals["cy"]["days_late"], totals["cy"]["penalty"],
+            totals["cy"]["total"]) == ("late", "2", "1.2", "2.8")
+    assert (totals["alan"]["late"], totals["alan"]["total"]) == ("cutoff", "0")
+    assert totals["dora"]["total"] == "0" and totals["dora"]["complete"] == "yes"
+    rows = _rows(out / "grades.csv")
+    penalty = [r for r in rows if r["part"] == "late_penalty"]
+    assert [(r["student"], r["score"], r["status"]) for r in penalty] == [
+        ("alan", "-4", "cutoff"), ("cy", "-1.2", "late")]
+    tasks = {r["task"] for r in rows if r["kind"] == "auto"}
+    assert tasks == {"Task 1: the Gaussian MLE"}
+    pending = [r for r in rows if r["status"] == "awaiting_manual_grade"]
+    assert sorted(r["student"] for r in pending) == ["ada", "alan", "ben", "cy"]
+    assert all(r["score"] == "" for r in pending)
+    # Canvas: blank (no change) while a part awaits its manual grade.
+    canvas = list(csv.reader(open(out / "canvas.csv", newline="")))
+    assert canvas[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
+                         "Fixture MLE (4242)"]
+    assert canvas[1] == ["Points Possible", "", "", "", "", "6"]
+    assert {r[1]: r[5] for r in canvas[2:]} == {"101": "", "102": "", "103": "", "104": "",
+                                                "105": "0"}
+    page = (out / "feedback" / "cy.html").read_text()
+    assert "2 of the 6 points are awaiting a manual grade" in page
+    assert "2 days x 10% = 20% of the points taken off" in page
+
+
+def test_manual_grades_by_csv_then_every_output_agrees(course, capsys):
+    root, out = course["root"], course["out"]
+    template = root / "manual.csv"
+    assert cli.main(["manual", AID, "--course", str(root), "--template", str(template)]) == 0
+    rows = _rows(template)
+    assert sorted(r["student"] for r in rows) == ["ada", "alan", "ben", "cy"]
+    assert all(r["part"] == "explain" and r["max_score"] == "2" for r in rows)
+    assert "The MLE of the mean" in rows[0]["answer"]
+    # A score out of range: nothing is written.
+    bad = [dict(r, score="3") if r["student"] == "ada" else dict(r, score="2") for r in rows]
+    with open(template, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(bad)
+    capsys.readouterr()
+    assert cli.main(["manual", AID, "--course", str(root), "--import", str(template)]) == \
+        cli.EXIT_USAGE
+    assert "score 3 outside 0..2 for explain" in capsys.readouterr().err
+    assert {r["student"]: r["complete"] for r in _rows(out / "totals.csv")}["cy"] == "no"
+    scores = {"ada": ("2", "clear"), "ben": ("1.5", "the variance step is missing"),
+              "cy": ("2", ""), "alan": ("2", "")}
+    with open(template, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(dict(r, score=scores[r["student"]][0], comment=scores[r["student"]][1])
+                    for r in rows)
+    assert cli.main(["manual", AID, "--course", str(root), "--import", str(template)]) == 0
+    assert "4 manual score(s) entered" in capsys.readouterr().out
+    totals = {r["student"]: r for r in _rows(out / "totals.csv")}
+    assert {s: totals[s]["total"] for s in totals} == {"ada": "6", "ben": "5.5", "cy": "4.8",
+                                                       "alan": "0", "dora": "0"}
+    assert all(r["complete"] == "yes" for r in totals.values())
+    canvas = list(csv.reader(open(out / "canvas.csv", newline="")))
+    assert {r[1]: r[5] for r in canvas[2:]} == {"101": "6", "102": "5.5", "103": "4.8",
+                                                "104": "0", "105": "0"}
+    page = (out / "feedback" / "ben.html").read_text()
+    assert "the variance step is missing" in page and "awaiting" not in page
+    # One score by the command line (as formgrader would write it into the gradebook).
+    assert cli.main(["manual", AID, "--course", str(root), "--set", "ben", "Task 1", "2"]) == 0
+    assert {r["student"]: r["total"] for r in _rows(out / "totals.csv")}["ben"] == "6"
+
+
+def test_nbgrader_export_agrees(course):
+    """nbgrader's own export reads the same gradebook: raw score, late penalty, final score."""
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", "export", "--to", "nbx.csv"],
+                          cwd=course["root"], capture_output=True, text=True,
+                          env=dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep
+                                   + os.environ["PATH"]))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = {r["student_id"]: r for r in _rows(course["root"] / "nbx.csv")}
+    ours = {r["student"]: r for r in _rows(course["out"] / "totals.csv")}
+    for student in ("ada", "ben", "cy", "alan"):
+        assert float(rows[student]["score"]) == pytest.approx(float(ours[student]["total"]))
+        assert float(rows[student]["max_score"]) == 6
+    assert float(rows["cy"]["late_submission_penalty"]) == pytest.approx(1.2)
+    assert float(rows["cy"]["raw_score"]) == pytest.approx(6)
+
+
+def test_report_roster_rollups_and_misconceptions(course):
+    out = course["out"]
+    assert cli.main(["report", AID, "--course", str(course["root"])]) == 0
+    rep = out / "report"
+    roster = {r["student"]: r for r in _rows(rep / "roster.csv")}
+    assert roster["cy"]["Task 1: the Gaussian MLE"] == "6" and roster["cy"]["total"] == "4.8"
+    assert (roster["cy"]["late"], roster["cy"]["penalty"]) == ("late", "1.2")
+    assert roster["dora"]["complete"] == "yes" and roster["ada"]["pending_points"] == "0"
+    functions = {r["function"]: r for r in _rows(rep / "functions.csv")}
+    assert set(functions) == {"mle_gaussian", "explain"}
+    assert functions["mle_gaussian"]["no_submission"] == "1"  # dora
+    tasks = _rows(rep / "tasks.csv")
+    assert [t["task"] for t in tasks] == ["Task 1: the Gaussian MLE"]
+    page = (rep / "index.html").read_text()
+    for heading in ("Roster", "Tasks", "Functions", "Most common misconceptions"):
+        assert f"<h2>{heading}</h2>" in page
+
+
+def test_formgrader_finds_and_renders_the_hand_graded_part(course):
+    """formgrader lists a submission for manual grading only if nbgrader's autograded notebook
+    exists, and renders it with its 'formgrade' template: both hold for ours."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+
+    path = course["root"] / "autograded" / "ada" / AID / f"{AID}.ipynb"
+    assert path.exists()
+    cfg = Config()
+    cfg.HTMLExporter.template_name = "formgrade"
+    cfg.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    resources = {"assignment_id": AID, "notebook_id": AID, "submission_id": "x", "index": 0,
+                 "total": 1, "base_url": "", "student": "ada", "last_name": "", "first_name": "",
+                 "notebook_path": str(path)}
+    page, _ = HTMLExporter(config=cfg).from_filename(str(path), resources=resources)
+    assert 'id="explain"' in page and 'id="explain-comment"' in page  # score and comment inputs
+    assert "check_mle_cov" not in page  # hidden tests are not in the copy either

@@ -23,7 +23,6 @@ import re
 from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
-from mdit_py_plugins.dollarmath import dollarmath_plugin
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
@@ -123,10 +122,47 @@ def _math_renderer(content, options):
     return mathml
 
 
+# Math is taken out of the Markdown before it is parsed and put back afterwards, as Jupyter
+# does (notebook's mathjaxutils remove_math/replace_math): a formula that spans lines, or whose
+# next line starts with "- ", stays one formula. Code spans and fences are left alone.
+CODE_RE = re.compile(r"(^```.*?^```[^\n]*$|^~~~.*?^~~~[^\n]*$|`+[^`]*?`+)", re.S | re.M)
+MATH_RE = re.compile(
+    r"(?P<dd>\$\$(?P<dd_body>.+?)\$\$)"
+    r"|(?P<env>\\begin\{(?P<env_name>[a-zA-Z*]+)\}.+?\\end\{(?P=env_name)\})"
+    r"|(?P<br>\\\[(?P<br_body>.+?)\\\])"
+    r"|(?P<pa>\\\((?P<pa_body>.+?)\\\))"
+    r"|(?P<d>(?<![\\$])\$(?P<d_body>(?:[^$\n\\]|\\.|\n(?!\s*\n))+?)\$)", re.S)
+PLACEHOLDER = "CKMATHPLACEHOLDER{}X"
+PLACEHOLDER_RE = re.compile(r"CKMATHPLACEHOLDER(\d+)X")
+
+
+def _protect_math(text):
+    found = []
+
+    def sub_math(m):
+        if m.group("dd"):
+            tex, display = m.group("dd_body"), True
+        elif m.group("env"):
+            tex, display = m.group("env"), True
+        elif m.group("br"):
+            tex, display = m.group("br_body"), True
+        elif m.group("pa"):
+            tex, display = m.group("pa_body"), False
+        else:
+            tex, display = m.group("d_body"), False
+        found.append((tex, display))
+        return PLACEHOLDER.format(len(found) - 1)
+
+    pieces = CODE_RE.split(text)
+    out = []
+    for k, piece in enumerate(pieces):
+        out.append(piece if k % 2 else MATH_RE.sub(sub_math, piece))
+    return "".join(out), found
+
+
 def markdown_renderer():
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table") \
         .enable("strikethrough")
-    dollarmath_plugin(md, renderer=_math_renderer, double_inline=True)
 
     def link_open(tokens, idx, options, env):
         # Links stay text-only targets inside the page: no navigation off the feedback.
@@ -153,7 +189,17 @@ def render_markdown(text):
     global _MD
     if _MD is None:
         _MD = markdown_renderer()
-    return _MD.render(text)
+    protected, formulas = _protect_math(text)
+    rendered = _MD.render(protected)
+
+    def put_back(m):
+        n = int(m.group(1))
+        if n >= len(formulas):
+            return m.group(0)
+        tex, display = formulas[n]
+        return _math_renderer(tex, {"display_mode": display})
+
+    return PLACEHOLDER_RE.sub(put_back, rendered)
 
 
 _FORMATTER = HtmlFormatter(nowrap=True, style="default")

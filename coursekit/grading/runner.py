@@ -282,7 +282,8 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
 
     Locally (``jobs`` grading workers, :mod:`coursekit.grading.pool`) or, with ``scheduler``
     (``tcp://HOST:PORT``), on the workers of that Dask cluster
-    (:mod:`coursekit.grading.dask_executor`): the self-check too.
+    (:mod:`coursekit.grading.dask_executor`); the self-check runs here, with the same
+    ``coursekit`` the workers must have (the cluster path refuses workers whose package differs).
     """
     course = CourseDirs(course_root)
     config = CourseConfig(course.root)
@@ -358,9 +359,8 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
 
         # Long-lived workers (coursekit.grading.pool), started on the snapshot: the self-check
         # and every submission go through the same ones (or through the Dask cluster's).
-        if not scheduler:
-            workers = WorkerPool(max(1, int(jobs)), env=jobmod.worker_env({"lib": lib}),
-                                 cwd=tmp_root, log_dir=tmp_root)
+        workers = WorkerPool(max(1, int(jobs)) if not scheduler else 2,
+                             env=jobmod.worker_env({"lib": lib}), cwd=tmp_root, log_dir=tmp_root)
 
         interrupted = threading.Event()
 
@@ -370,13 +370,13 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
                 shutil.rmtree(job["staging"], ignore_errors=True)
             return res
 
-        def grade_all(items, key, result_dir, on_result):
+        def grade_all(items, key, result_dir, on_result, here=False):
             """Grade ``(student, path, sha)`` items here or on the cluster; ``on_result(student,
             result)`` is called in this process as each result arrives (results and executed
             notebooks are written by this process only)."""
             if not items:
                 return
-            if scheduler:
+            if scheduler and not here:
                 from . import dask_executor
 
                 bundle = dask_executor.make_bundle(assignment, source_path,
@@ -424,7 +424,7 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
         grade_all([(kind, path, file_sha256(path)) for kind, path in
                    (("solution", source_path), ("release", release_path))],
                   "selfcheck", os.path.join(check_dir, "results"),
-                  lambda kind, res: outcome.selfcheck.__setitem__(kind, res))
+                  lambda kind, res: outcome.selfcheck.__setitem__(kind, res), here=True)
         problems = check_selfcheck(outcome.selfcheck["solution"], outcome.selfcheck["release"])
         if problems:
             raise SelfCheckError("the grader could not grade the instructor's own notebooks "

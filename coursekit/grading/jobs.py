@@ -153,13 +153,15 @@ def worker_env(job):
     return env
 
 
-def grade_job(job, tasks, pool=None):
+def grade_job(job, tasks, pool=None, interrupted=None):
     """Grade one submission in a worker process (hard wall-clock limit); return the result.
 
     ``job`` is the dict built by the runner (see the module docstring); ``tasks`` the
     assignment's autograded tasks (``[{"task", "max_score"}]``), used when the worker left
     nothing behind. ``pool``: a :class:`coursekit.grading.pool.WorkerPool` whose long-lived
     workers grade it (started with :func:`worker_env`), else a new worker process.
+    ``interrupted``: a :class:`threading.Event`; once set (Ctrl-C), nothing is recorded for
+    this job (None is returned) and the next run grades it.
     """
     staging = job["staging"]
     job_path = os.path.join(staging, "job.json")
@@ -170,6 +172,8 @@ def grade_job(job, tasks, pool=None):
         rc, killed = pool.run(job_path, hard_timeout)
         if rc != 0 or killed:  # else the worker killed the uid's processes itself
             sandbox.kill_uid(job.get("uid"))
+        if interrupted is not None and interrupted.is_set():
+            return None
         return _finish(job, tasks, rc, killed)
     log = open(os.path.join(staging, "worker.log"), "wb")
     # The staging folder as working directory: `python -m` puts the cwd first on sys.path, and
@@ -189,6 +193,8 @@ def grade_job(job, tasks, pool=None):
     finally:
         log.close()
         sandbox.kill_uid(job.get("uid"))
+    if interrupted is not None and interrupted.is_set():
+        return None
     return _finish(job, tasks, proc.returncode, killed)
 
 

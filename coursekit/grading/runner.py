@@ -365,7 +365,9 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
         interrupted = threading.Event()
 
         def run(job):
-            res = jobmod.grade_job(job, task_list, pool=workers)
+            res = jobmod.grade_job(job, task_list, pool=workers, interrupted=interrupted)
+            if res is None:
+                return None
             if not any(t["status"] == "grader_error" for t in res["tasks"]):
                 shutil.rmtree(job["staging"], ignore_errors=True)
             return res
@@ -398,7 +400,7 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
             def one(item):
                 student, path, sha = item
                 res = run(make_job(student, path, sha, result_dir, None, key))
-                if not interrupted.is_set():  # Ctrl-C: nothing recorded, a re-run grades it
+                if res is not None and not interrupted.is_set():  # Ctrl-C: a re-run grades it
                     on_result(student, res)
 
             with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:

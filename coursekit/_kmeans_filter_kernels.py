@@ -304,6 +304,13 @@ def _nearest_candidate(Xt, i, C, cand, off, nc, coef, d):  # pragma: no cover
             d_second = dist
     if d_second - d_best > coef * _U * (d_best + d_second) + _TINY:
         return j_best, d_best
+    return _lloyd_nearest(Xt, i, C)
+
+
+@_jit()
+def _lloyd_nearest(Xt, i, C):  # pragma: no cover
+    # A function of its own (not inlined): it is rarely called, and Lloyd's four unrolled
+    # variants inlined into the leaf loop would crowd the hot code.
     return nearest(Xt, i, C)
 
 
@@ -344,12 +351,19 @@ def _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter
     nf = 1
     mid = np.empty(d)
     coef = 4.0 * d + 20.0
+    # Work counters in locals (registers), written to `stats` once at the end.
+    n_point = 0
+    n_tests = 0
+    n_middle = 0
+    n_visited = 0
+    n_settled = 0
+    n_points_settled = 0
     while nf > 0:
         nf -= 1
         u = frames[nf, 0]
         off = frames[nf, 1]
         nc = frames[nf, 2]
-        stats[3] += 1
+        n_visited += 1
         new_off = off + nc
         # The candidate closest to the middle of the box is the one that prunes the others.
         if nc > 1:
@@ -366,7 +380,7 @@ def _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter
                 if acc < best_d:
                     best_d = acc
                     best = j
-            stats[2] += nc
+            n_middle += nc
             # Largest squared distance from `best` to the box (at the farthest corner).
             reach = 0.0
             for t in range(d):
@@ -386,7 +400,7 @@ def _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter
                 sep = 0.0
                 for t in range(d):
                     a = C[best, t] - C[j, t]
-                    v = hi[u, t] if C[j, t] > C[best, t] else lo[u, t]
+                    v = hi[u, t] if a < 0.0 else lo[u, t]
                     delta += a * ((v - C[j, t]) + (v - C[best, t]))
                     sep += a * a
                 # Pruned only if every point of the box is, in the computed distances, strictly
@@ -398,7 +412,7 @@ def _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter
                 if not (delta > margin):
                     cand[new_off + kept] = j
                     kept += 1
-            stats[1] += nc - 1
+            n_tests += nc - 1
         else:
             cand[new_off] = cand[off]
             kept = 1
@@ -416,7 +430,7 @@ def _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter
             if flat:
                 # All the leaf's points are equal: the nearest candidate of one is everyone's.
                 settle, _ = _nearest_candidate(Xt, start[u], C, cand, new_off, kept, coef, d)
-                stats[0] += kept
+                n_point += kept
         if settle >= 0:
             j = settle
             s0 = start[u]
@@ -435,8 +449,8 @@ def _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter
                 gap += diff * diff
             out_counts[j] += count[u]
             objective += scatter[u] + count[u] * gap
-            stats[4] += 1
-            stats[5] += s1 - s0
+            n_settled += 1
+            n_points_settled += s1 - s0
             if trace:
                 node_state[u] = 1
                 node_owner[u] = j
@@ -458,7 +472,7 @@ def _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter
             node_state[u] = 3
         s0 = start[u]
         s1 = end[u]
-        stats[0] += (s1 - s0) * kept
+        n_point += (s1 - s0) * kept
         for i in range(s0, s1):
             j_best, d_best = _nearest_candidate(Xt, i, C, cand, new_off, kept, coef, d)
             if labels[i] != j_best:
@@ -468,6 +482,12 @@ def _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter
                 out_sums[j_best, t] += Xt[i, t]
             out_counts[j_best] += 1.0
             objective += d_best
+    stats[0] += n_point
+    stats[1] += n_tests
+    stats[2] += n_middle
+    stats[3] += n_visited
+    stats[4] += n_settled
+    stats[5] += n_points_settled
     return out_sums, out_counts, objective, changed
 
 

@@ -21,16 +21,24 @@ runs the same iteration in one of three ways:
     (:mod:`coursekit.kmeans_filter`): the same iterations with far fewer distance computations in
     low dimension, whole boxes of points being given to a centre at once (numba).
 
-``algorithm="auto"`` (the default) chooses by the data's shape, from the measurements in
-``bench/bench_kmeans.py`` (``bench/README.md``):
+``algorithm="auto"`` (the default) chooses from the measurements in ``bench/bench_kmeans.py``
+(``bench/README.md``):
 
 * small problems (``n * k * d < 50_000``: the book's figures, Old Faithful, the homework) run on
   NumPy, so they never pay numba's start-up (about 0.5-2 s to load the cached kernels in a new
   process, tens of seconds to compile them the very first time);
-* ``d <= 4`` and ``n >= 20_000``, or ``5 <= d <= 8`` and ``n >= 200_000`` with ``k >= 8``:
-  the filtering algorithm (its tree costs a few Lloyd iterations to build and pays off from there);
-* otherwise the Lloyd kernel.
+* ``d <= 8``, ``n >= 10_000`` and ``k >= 5``: the filtering algorithm, whose tree costs a few
+  Lloyd iterations to build and saves far more when the data have structure the boxes can
+  separate (measured 2-12x faster than Lloyd's kernel at d = 1..8, n = 3 10^5, k = 50 on
+  Gaussian blobs).  How much it saves depends on the data, not only on their shape: on
+  uniformly scattered points in 8 dimensions it computes half of Lloyd's distances and is
+  twice as slow (break-even near a quarter).  So after each of its passes the filter's work
+  (point-centre distances, box tests, middle-of-box distances) is compared with Lloyd's n k
+  distances, and a pass that needed more than a quarter of them hands the rest of the run to
+  Lloyd's kernel (both being exact, the iterations are the same);
+* otherwise (fewer points or centres, higher dimension) Lloyd's kernel.
 
+``result.algorithm`` says which one finished the run.
 All three give the same labels and number of iterations from the same initial centres, and
 centres and inertia equal up to rounding in the last bits (sums taken in another order).
 
@@ -102,14 +110,14 @@ _NUMBA_MIN_WORK = 50_000
 # k-means++ seeding uses the compiled distances from this many entries of X.
 _NUMBA_SEEDING_MIN_SIZE = 1 << 20
 
-# algorithm="auto" runs the kd-tree filter for (d <= _FILTER_LOW_D and n >= _FILTER_MIN_N) or
-# (d <= _FILTER_MAX_D and n >= _FILTER_MIN_N_HIGH and k >= _FILTER_MIN_K_HIGH); see the module
-# docstring and bench/README.md for the measurements behind these numbers.
-_FILTER_LOW_D = 4
-_FILTER_MIN_N = 20_000
+# algorithm="auto" starts the kd-tree filter when d <= _FILTER_MAX_D, n >= _FILTER_MIN_N and
+# k >= _FILTER_MIN_K, and hands over to Lloyd's kernel after a pass that computed more than
+# _FILTER_MAX_WORK * n * k distances; see the module docstring and bench/README.md for the
+# measurements behind these numbers.
 _FILTER_MAX_D = 8
-_FILTER_MIN_N_HIGH = 200_000
-_FILTER_MIN_K_HIGH = 8
+_FILTER_MIN_N = 10_000
+_FILTER_MIN_K = 5
+_FILTER_MAX_WORK = 0.25
 
 # Rows per block in the NumPy assignment step: bounds the (block, k) distance array.
 _BLOCK_ROWS = 1 << 16
@@ -146,10 +154,11 @@ class KMeansResult:
     algorithm : str
         The algorithm that ran: ``"lloyd"`` or ``"filter"`` (what ``"auto"`` chose).
     stats : list of coursekit.kmeans_filter.FilterStats or None
-        For ``algorithm="filter"``: the work of every assignment pass of the returned run
+        The work of every assignment pass the filtering algorithm made in the returned run
         (distance computations, nodes settled whole, ...), in order; the last entry is the
-        final assignment to the returned centres when that needed a pass of its own.
-        None for Lloyd's loop, which computes ``n * k`` distances per pass.
+        final assignment to the returned centres when that needed a pass of its own (and with
+        ``algorithm="auto"``, the passes before it handed over to Lloyd's kernel, if it did).
+        None for a run of Lloyd's loop alone, which computes ``n * k`` distances per pass.
     """
 
     centers: np.ndarray
@@ -558,14 +567,12 @@ def _select_step(backend, work):
 
 
 def _select_algorithm(algorithm, backend, n, k, d):
-    """What ``algorithm="auto"`` runs for data of this shape (see the module docstring)."""
+    """What ``algorithm="auto"`` starts with for data of this shape (see the module docstring)."""
     if algorithm != "auto":
         return algorithm
     if backend == "numpy" or n * k * d < _NUMBA_MIN_WORK:
         return "lloyd"
-    if d <= _FILTER_LOW_D and n >= _FILTER_MIN_N:
-        return "filter"
-    if d <= _FILTER_MAX_D and n >= _FILTER_MIN_N_HIGH and k >= _FILTER_MIN_K_HIGH:
+    if d <= _FILTER_MAX_D and n >= _FILTER_MIN_N and k >= _FILTER_MIN_K:
         return "filter"
     return "lloyd"
 
@@ -627,10 +634,49 @@ class _FilterEngine:
         return self.tree.labels()
 
 
+class _AutoEngine:
+    """The filter, handing over to Lloyd's kernel for good after a pass that computed more than
+    ``_FILTER_MAX_WORK * n * k`` distances (the tree does not separate these data)."""
+
+    def __init__(self, X, k):
+        self.X, self.k = X, k
+        self.filter = _FilterEngine(X)
+        self.lloyd = None
+        self._passes = []
+
+    @property
+    def name(self):
+        return "filter" if self.lloyd is None else "lloyd"
+
+    @property
+    def stats(self):
+        """The filter's passes of the current run (None if the run was all Lloyd's)."""
+        return self._passes or None
+
+    def start(self):
+        self._passes = []
+        (self.filter if self.lloyd is None else self.lloyd).start()
+
+    def step(self, centers):
+        if self.lloyd is not None:
+            return self.lloyd.step(centers)
+        out = self.filter.step(centers)
+        self._passes.append(self.filter.stats[-1])
+        if self._passes[-1].distance_computations > _FILTER_MAX_WORK * self.X.shape[0] * self.k:
+            self.lloyd = _LloydEngine(self.X, _numba_step)
+            # Lloyd's next pass compares its labels with this one's, as in an unbroken run.
+            self.lloyd._previous = self.lloyd._labels = self.filter.labels().copy()
+        return out
+
+    def labels(self):
+        return self.filter.labels() if self.lloyd is None else self.lloyd.labels()
+
+
 def _make_engine(X, k, algorithm, backend):
     n, d = X.shape
-    if _select_algorithm(algorithm, backend, n, k, d) == "filter":
-        return _FilterEngine(X)
+    chosen = _select_algorithm(algorithm, backend, n, k, d)
+    if chosen == "filter":
+        return _AutoEngine(X, k) if algorithm == "auto" else _FilterEngine(X)
     return _LloydEngine(X, _select_step(backend, n * k * d))
 
 

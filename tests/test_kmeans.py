@@ -700,6 +700,34 @@ def test_auto_algorithm_picks_by_shape(monkeypatch):
     assert high_d.algorithm == "lloyd" and len(built) == 1
     forced = km.kmeans(blobs(0, 30_000, 2, 5), 5, rng=0, backend="numpy")
     assert forced.algorithm == "lloyd"
+    few_centres = km.kmeans(blobs(0, 30_000, 2, 3), 3, rng=0)
+    assert few_centres.algorithm == "lloyd" and len(built) == 1
+
+
+def test_auto_hands_over_to_lloyd_when_the_tree_does_not_separate_the_data():
+    # Uniform points in 8 dimensions: the filter's first pass computes more than a quarter of
+    # Lloyd's n k distances, so auto continues with Lloyd's kernel; on blobs it keeps the filter.
+    # Either way the iterations are Lloyd's.
+    X = np.random.default_rng(3).uniform(size=(20_000, 8))
+    init = km.kmeans_plus_plus(X, 12, rng=0)
+    with pytest.warns(ConvergenceWarning):
+        auto = km.kmeans(X, 12, init=init, tol=0, max_iter=15, algorithm="auto", keep_label_history=True)
+    with pytest.warns(ConvergenceWarning):
+        lloyd = km.kmeans(X, 12, init=init, tol=0, max_iter=15, algorithm="lloyd", keep_label_history=True)
+    assert auto.algorithm == "lloyd" and len(auto.stats) == 1
+    assert auto.stats[0].distance_computations > 0.25 * 20_000 * 12
+    assert auto.n_iter == lloyd.n_iter and auto.converged == lloyd.converged
+    for a, b in zip(auto.label_history, lloyd.label_history):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(auto.centers, lloyd.centers, rtol=1e-10, atol=1e-12)
+    Xb = blobs(5, 20_000, 8, 12, 1.0)
+    init = km.kmeans_plus_plus(Xb, 12, rng=0)
+    auto = km.kmeans(Xb, 12, init=init, algorithm="auto")
+    lloyd = km.kmeans(Xb, 12, init=init, algorithm="lloyd")
+    assert auto.algorithm == "filter" and len(auto.stats) >= auto.n_iter
+    assert all(s.distance_computations <= 0.25 * 20_000 * 12 for s in auto.stats)
+    np.testing.assert_array_equal(auto.labels, lloyd.labels)
+    assert auto.n_iter == lloyd.n_iter
 
 
 @pytest.mark.parametrize(

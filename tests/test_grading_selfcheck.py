@@ -222,17 +222,18 @@ def test_regrade_on_demand_and_when_the_instructor_changes_the_checks(tmp_path, 
 def test_grader_key_follows_the_checks_code(tmp_path):
     lib = tmp_path / "lib"
     (lib / "coursekit" / "grading").mkdir(parents=True)
-    for name in ("__init__.py", "autograde.py", "widgets.py", "grading/worker.py",
+    (lib / "coursekit" / "checks").mkdir()
+    for name in ("__init__.py", "checks/hw1_gaussian.py", "widgets.py", "grading/worker.py",
                  "grading/notebook.py", "grading/sandbox.py"):
         (lib / "coursekit" / name).write_text("x = 1\n")
     src = tmp_path / "s.ipynb"
     src.write_text("{}")
     key = lambda: jobs.grader_key(str(src), None, {"timeout": 1}, str(lib),  # noqa: E731
-                                  ["coursekit", "coursekit.autograde"])
+                                  ["coursekit", "coursekit.checks.hw1_gaussian"])
     k0 = key()
     (lib / "coursekit" / "widgets.py").write_text("x = 2\n")  # not imported by the checks
     assert key() == k0
-    (lib / "coursekit" / "autograde.py").write_text("x = 2\n")
+    (lib / "coursekit" / "checks" / "hw1_gaussian.py").write_text("x = 2\n")
     assert key() != k0
     k1 = key()
     (lib / "coursekit" / "grading" / "worker.py").write_text("x = 2\n")
@@ -245,7 +246,7 @@ def test_grader_key_follows_the_checks_code(tmp_path):
 def test_grader_fault_classification():
     # The grader's own package not importable in the kernel: the grader's fault.
     assert grader_fault("ModuleNotFoundError", "No module named 'coursekit'")
-    assert grader_fault("ModuleNotFoundError", "No module named 'coursekit.autograde'")
+    assert grader_fault("ModuleNotFoundError", "No module named 'coursekit.checks'")
     # A module that does not exist anywhere (a student's typo) is the student's failure.
     assert grader_fault("ModuleNotFoundError", "No module named 'coursekit.nonexistent'") is None
     assert grader_fault("ModuleNotFoundError", "No module named 'sklearnn'") is None

@@ -105,20 +105,20 @@ def test_feedback_page_in_chromium(feedback_dir, open_page, artifacts_dir, stude
         assert page.locator("math").count() > 5  # the assignment's formulas, typeset
         assert not TEX_LEFT.search(prose), TEX_LEFT.search(prose).group(0)
         assert page.locator("pre.highlight span.k").count() > 0  # highlighted keywords
-        # Tasks as named in the assignment, with points, out of the full 17.
-        for task in ("Task 1: the D-dimensional Gaussian density", "Task 4: derive the 1-D MLE"):
+        # Tasks as named in the assignment (numbered for the course), with points, out of 17.
+        for task in ("Task 1: the Gaussian density", "Task 3b: derive the 1-D MLE"):
             assert task in text
         assert "/ 17" in text and "awaiting a manual grade" in text
         # Hidden tests: described, never shown.
-        assert "Hidden test: D = 1 (X of shape (n, 1), mean (1,), cov (1, 1))" in text
+        assert "Hidden test: D = 1 (X of shape (N, 1), mean (1,), cov (1, 1))" in text
         assert "check_pdf_one_dimensional" not in html and "seeds=[111, 112]" not in html
         assert "BEGIN HIDDEN TESTS" not in html
     if student == "ada":
         assert "Score: 13 / 17" in text
         assert page.locator(".md math").count() >= 3  # the student's own derivation
     if student == "ben":
-        row = page.locator("tr.task", has_text="Task 1: the D-dimensional Gaussian density")
-        assert "3 / 4" in row.inner_text() and "partial credit" in row.inner_text()
+        row = page.locator("tr.task", has_text="Task 1: the Gaussian density")
+        assert "2 / 4" in row.inner_text() and "partial credit" in row.inner_text()
         assert "only D >= 2 handled" in text
     if student == "cy":
         assert "Score: 0 / 17" in text and "no credit" in text

@@ -355,31 +355,33 @@ def test_quantize_few_colours_and_tiny_image():
 X0 = blobs(20, 30, 2, 3)
 
 
-@pytest.mark.parametrize(
-    "kwargs, exc, match",
-    [
-        (dict(k=0), ValueError, "k"),
-        (dict(k=31), ValueError, "k = 31"),
-        (dict(k=2.5), TypeError, "k"),
-        (dict(X=np.full((5, 2), np.nan), k=2), ValueError, "X contains NaN"),
-        (dict(X=np.array([[0.0, np.inf], [1, 1]]), k=1), ValueError, "X contains NaN or inf"),
-        (dict(X=np.zeros((3, 2, 2)), k=1), ValueError, "X must be"),
-        (dict(X="abc", k=1), TypeError, "X"),
-        (dict(init="kmeans++"), ValueError, "init must be one of"),
-        (dict(init=np.zeros((2, 2))), ValueError, "init must have shape"),
-        (dict(init=np.zeros((3, 3))), ValueError, "init must have shape"),
-        (dict(init=np.full((3, 2), np.nan)), ValueError, "init contains NaN"),
-        (dict(init=[[0.0, 1.0], [2.0], [3.0, 4.0]]), ValueError, "init"),
-        (dict(init=np.zeros(3)), ValueError, "init must have shape"),
-        (dict(init=X0[:3], n_init=2), ValueError, "n_init"),
-        (dict(n_init=0), ValueError, "n_init"),
-        (dict(max_iter=0), ValueError, "max_iter"),
-        (dict(tol=-1.0), ValueError, "tol"),
-        (dict(rng="seed"), TypeError, "rng"),
-        (dict(backend="cuda"), ValueError, "backend"),
-        (dict(keep_label_history="yes"), TypeError, "keep_label_history"),
-    ],
-)
+BAD_KMEANS_INPUT = [
+    (dict(k=0), ValueError, "k"),
+    (dict(k=31), ValueError, "k = 31"),
+    (dict(k=2.5), TypeError, "k"),
+    (dict(X=np.full((5, 2), np.nan), k=2), ValueError, "X contains NaN"),
+    (dict(X=np.array([[0.0, np.inf], [1, 1]]), k=1), ValueError, "X contains NaN or inf"),
+    (dict(X=np.zeros((3, 2, 2)), k=1), ValueError, "X must be"),
+    (dict(X=np.zeros((0, 2)), k=1), ValueError, "X must have at least 1 row"),
+    (dict(X=np.zeros((5, 0)), k=1), ValueError, "X must have at least one column"),
+    (dict(X="abc", k=1), TypeError, "X"),
+    (dict(init="kmeans++"), ValueError, "init must be one of"),
+    (dict(init=np.zeros((2, 2))), ValueError, "init must have shape"),
+    (dict(init=np.zeros((3, 3))), ValueError, "init must have shape"),
+    (dict(init=np.full((3, 2), np.nan)), ValueError, "init contains NaN"),
+    (dict(init=[[0.0, 1.0], [2.0], [3.0, 4.0]]), ValueError, "init"),
+    (dict(init=np.zeros(3)), ValueError, "init must have shape"),
+    (dict(init=X0[:3], n_init=2), ValueError, "n_init"),
+    (dict(n_init=0), ValueError, "n_init"),
+    (dict(max_iter=0), ValueError, "max_iter"),
+    (dict(tol=-1.0), ValueError, "tol"),
+    (dict(rng="seed"), TypeError, "rng"),
+    (dict(backend="cuda"), ValueError, "backend"),
+    (dict(keep_label_history="yes"), TypeError, "keep_label_history"),
+]
+
+
+@pytest.mark.parametrize("kwargs, exc, match", BAD_KMEANS_INPUT)
 def test_kmeans_bad_input(kwargs, exc, match):
     args = dict(X=X0, k=3)
     args.update(kwargs)
@@ -583,6 +585,80 @@ def test_filter_exact_ties_go_to_the_lowest_index(leaf_size, monkeypatch):
         assert res.n_iter == ref.n_iter_
 
 
+@pytest.mark.parametrize("d", range(1, 9))
+@pytest.mark.parametrize("leaf_size", [1, 32])
+def test_filter_matches_sklearn_with_ties_duplicates_and_an_empty_cluster(d, leaf_size, monkeypatch):
+    from coursekit import kmeans_filter
+
+    monkeypatch.setattr(kmeans_filter, "DEFAULT_LEAF_SIZE", leaf_size)
+    # Integer points, each twice, whose mean is exactly 0: scikit-learn centres the data
+    # before fitting, and only then are its distances exact too, so exact ties stay ties.
+    # The last point (minus the sum of the others) is the unique farthest one: scikit-learn
+    # relocates an empty cluster to a farthest point chosen by argpartition, in no stated
+    # order among equally far points.
+    Z = np.random.default_rng(d).integers(-3, 4, size=(300, d)).astype(float)
+    X = np.repeat(np.vstack([Z, -Z.sum(axis=0)]), 2, axis=0)
+    e = np.zeros(d)
+    e[0] = 2.0
+    init = np.vstack([e, -e, e, np.zeros(d)])  # centre 2 repeats centre 0: it loses every tie
+    d2 = cdist(X, init, "sqeuclidean")
+    first = np.argmin(d2, axis=1)
+    assert np.count_nonzero((d2 == d2.min(axis=1, keepdims=True)).sum(axis=1) > 1) > 100  # ties
+    assert 2 not in first  # an empty cluster at the first step
+    ref = sklearn_fit(X, init, tol=0.0)
+    res = km.kmeans(X, 4, init=init, tol=0.0, algorithm="filter", keep_label_history=True)
+    lloyd = km.kmeans(X, 4, init=init, tol=0.0, algorithm="lloyd", backend="numba", keep_label_history=True)
+    np.testing.assert_array_equal(res.label_history[0], first)
+    np.testing.assert_array_equal(res.labels, ref.labels_)
+    np.testing.assert_allclose(res.centers, ref.cluster_centers_, rtol=1e-9, atol=1e-9)
+    assert res.inertia == pytest.approx(ref.inertia_, rel=1e-9)
+    assert res.n_iter == ref.n_iter_ == lloyd.n_iter
+    for a, b in zip(res.label_history, lloyd.label_history):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["collinear in 8-D", "a plane in 5-D", "k = n", "one point", "two distinct points, k = 3", "tiny scale",
+     "huge scale", "coordinates of very different scales"],
+)
+def test_filter_on_degenerate_data_matches_sklearn(name):
+    rng = np.random.default_rng(7)
+    t = rng.normal(size=(1500, 2))
+    if name == "collinear in 8-D":
+        X, k = 3.0 + np.outer(t[:, 0], np.arange(1.0, 9.0)), 5
+    elif name == "a plane in 5-D":
+        X, k = t @ rng.normal(size=(2, 5)), 6
+    elif name == "k = n":
+        X, k = blobs(3, 40, 3, 4), 40
+    elif name == "one point":
+        X, k = np.array([[1.0, -2.0, 3.0]]), 1
+    elif name == "two distinct points, k = 3":
+        X, k = np.repeat([[0.0, 1.0], [2.0, 5.0]], 200, axis=0), 3
+    elif name == "tiny scale":
+        X, k = blobs(4, 2000, 3, 4) * 1e-150, 4
+    elif name == "huge scale":
+        X, k = blobs(4, 2000, 3, 4) * 1e150, 4
+    else:
+        X, k = blobs(5, 3000, 4, 5), 5
+        X[:, 0] *= 1e8
+        X[:, 3] *= 1e-8
+    init = X[np.linspace(0, len(X) - 1, k).astype(int)] if name != "two distinct points, k = 3" else \
+        np.array([[0.0, 1.0], [2.0, 5.0], [9.0, 9.0]])
+    ref = sklearn_fit(X, init)
+    res = km.kmeans(X, k, init=init, algorithm="filter")
+    lloyd = km.kmeans(X, k, init=init, algorithm="lloyd", backend="numba")
+    np.testing.assert_array_equal(res.labels, ref.labels_)
+    np.testing.assert_array_equal(res.labels, lloyd.labels)
+    assert res.n_iter == lloyd.n_iter
+    scale = np.abs(X).max(axis=0)
+    if name != "two distinct points, k = 3":  # scikit-learn moves the empty centre elsewhere
+        np.testing.assert_allclose(res.centers / scale, ref.cluster_centers_ / scale, rtol=0, atol=1e-9)
+        assert res.n_iter == ref.n_iter_
+    assert res.inertia == pytest.approx(ref.inertia_, rel=1e-9, abs=1e-300)
+    assert np.all(np.isfinite(res.centers))
+
+
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_filter_duplicates_and_empty_cluster_like_sklearn(algorithm):
     # Every point three times over, and a centre far away that owns nothing at first: it is
@@ -636,7 +712,7 @@ def test_filter_far_from_the_origin_matches_sklearn():
 
 @settings(max_examples=60, deadline=None)
 @given(
-    X=arrays(np.float64, st.tuples(st.integers(2, 80), st.integers(1, 4)), elements=st.integers(-4, 4).map(float)),
+    X=arrays(np.float64, st.tuples(st.integers(2, 80), st.integers(1, 8)), elements=st.integers(-4, 4).map(float)),
     k=st.integers(1, 7),
     leaf=st.sampled_from([1, 2, 5, 16]),
     seed=seeds,
@@ -743,29 +819,17 @@ def test_algorithm_bad_input(kwargs, match):
         km.kmeans(X0, 3, **kwargs)
 
 
-@pytest.mark.parametrize(
-    "kwargs, exc, match",
-    [
-        (dict(k=0), ValueError, "k"),
-        (dict(k=31), ValueError, "k = 31"),
-        (dict(X=np.full((5, 2), np.nan), k=2), ValueError, "X contains NaN"),
-        (dict(X=np.zeros((3, 2, 2)), k=1), ValueError, "X must be"),
-        (dict(X="abc", k=1), TypeError, "X"),
-        (dict(init="kmeans++"), ValueError, "init must be one of"),
-        (dict(init=np.zeros((2, 2))), ValueError, "init must have shape"),
-        (dict(init=np.full((3, 2), np.nan)), ValueError, "init contains NaN"),
-        (dict(init=X0[:3], n_init=2), ValueError, "n_init"),
-        (dict(max_iter=0), ValueError, "max_iter"),
-        (dict(tol=-1.0), ValueError, "tol"),
-        (dict(rng="seed"), TypeError, "rng"),
-        (dict(keep_label_history="yes"), TypeError, "keep_label_history"),
-    ],
-)
-def test_filter_bad_input_same_errors_as_lloyd(kwargs, exc, match):
-    args = dict(X=X0, k=3, algorithm="filter")
+@pytest.mark.parametrize("algorithm", ["filter", "auto"])
+@pytest.mark.parametrize("kwargs, exc, match", BAD_KMEANS_INPUT)
+def test_filter_bad_input_same_errors_as_lloyd(algorithm, kwargs, exc, match):
+    # Word for word the error of algorithm="lloyd", raised before any tree is built.
+    args = dict(X=X0, k=3)
     args.update(kwargs)
-    with pytest.raises(exc, match=match):
-        km.kmeans(**args)
+    with pytest.raises(exc, match=match) as lloyd:
+        km.kmeans(**args, algorithm="lloyd")
+    with pytest.raises(exc) as other:
+        km.kmeans(**args, algorithm=algorithm)
+    assert str(other.value) == str(lloyd.value)
 
 
 # ------------------------------------------------------------------------------------------

@@ -29,11 +29,11 @@ runs the same iteration in one of three ways:
   process, tens of seconds to compile them the very first time);
 * ``d <= 8``, ``n >= 10_000`` and ``k >= 5``: the filtering algorithm, whose tree costs a few
   Lloyd iterations to build and saves far more when the data have structure the boxes can
-  separate (measured 2-12x faster than Lloyd's kernel at d = 1..8, n = 3 10^5, k = 50 on
+  separate (measured 2-12x faster than Lloyd's kernel at D = 1..8, N = 3 10^5, K = 50 on
   Gaussian blobs).  How much it saves depends on the data, not only on their shape: on
   uniformly scattered points in 8 dimensions it computes half of Lloyd's distances and is
   twice as slow (break-even near a quarter).  So after each of its passes the filter's work
-  (point-centre distances, box tests, middle-of-box distances) is compared with Lloyd's n k
+  (point-centre distances, box tests, middle-of-box distances) is compared with Lloyd's N K
   distances, and a pass that needed more than a quarter of them hands the rest of the run to
   Lloyd's kernel (both being exact, the iterations are the same);
 * otherwise (fewer points or centres, higher dimension) Lloyd's kernel.

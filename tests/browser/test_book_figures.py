@@ -256,3 +256,65 @@ def test_the_figure_audit_takes_words_on_ticks_as_labels():
     ax.set_xticks([0, 1], ["Lloyd", "filter"])
     _, problems = audit_figure(fig, "bars")
     assert len(problems) == 1 and "the y axis" in problems[0], problems
+
+
+# -- undistorted ----------------------------------------------------------------------------------
+# A retina PNG carries an inline style with its size in CSS pixels; on a narrower page max-width
+# shrinks only the width, and the figure was squashed sideways (up to 1.6x on the desktop page).
+ASPECT_JS = """async () => {
+  const imgs = Array.from(document.querySelectorAll('article img, div.cell_output img'))
+      .filter(img => img.offsetParent !== null);
+  imgs.forEach(img => { img.loading = 'eager'; });
+  await Promise.all(imgs.map(img => img.decode().catch(() => null)));
+  return imgs.map(img => {
+    const r = img.getBoundingClientRect();
+    return {src: img.currentSrc || img.src, natural: [img.naturalWidth, img.naturalHeight],
+            shown: [r.width, r.height]};
+  });
+}"""
+NARROW = {"width": 420, "height": 900}
+
+
+def distorted_images(page):
+    """Images whose displayed width/height ratio differs from their pixels' by more than 2% (squashed
+    or stretched)."""
+    problems = []
+    for image in page.evaluate(ASPECT_JS):
+        (nw, nh), (sw, sh) = image["natural"], image["shown"]
+        if min(nw, nh, sw, sh) <= 0:
+            continue
+        stretch = (sw / sh) / (nw / nh)
+        if abs(stretch - 1) > 0.02:
+            problems.append(f"{image['src'].rsplit('/', 1)[-1]}: shown {sw:.0f}x{sh:.0f} CSS px, its pixels "
+                            f"{nw}x{nh}: its width/height ratio shown at {stretch:.2f} times the image's")
+    return problems
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("viewport", [DESKTOP, NARROW], ids=["desktop", "phone"])
+@pytest.mark.parametrize("doc", [doc for doc in toc_pages() if doc.split("/")[-1][:2].isdigit()])
+def test_figures_keep_their_aspect_ratio(doc, viewport, built_site, site_server, open_page):
+    page, _ = open_page(viewport=viewport)
+    page.goto(f"{site_server}/{doc}.html", wait_until="load")
+    problems = distorted_images(page)
+    assert not problems, f"{doc} at {viewport['width']} px:\n" + "\n".join(problems)
+
+
+@pytest.mark.browser
+def test_the_aspect_check_catches_a_squashed_retina_figure_and_the_site_css_fixes_it(tmp_path, open_page):
+    from _browser_support import serve_directory
+
+    _, sharp = _png(8, 3, 200)  # 1600 x 600 pixels, shown at 800 x 300 CSS px by its inline style
+    (tmp_path / "wide.png").write_bytes(sharp)
+    (tmp_path / "page.html").write_text(
+        '<!DOCTYPE html><html><body><article style="width: 400px">'
+        '<div class="cell_output"><img src="wide.png" alt="w" '
+        'style="width: 800px; height: 300px; max-width: 100%"></div></article></body></html>'
+    )
+    with serve_directory(tmp_path) as base:
+        page, _ = open_page(viewport=DESKTOP)
+        page.goto(f"{base}/page.html", wait_until="load")
+        problems = distorted_images(page)
+        assert len(problems) == 1 and "shown at 0.50 times" in problems[0], problems
+        page.add_style_tag(path=str(ROOT / "_ext" / "static" / "coursekit-site.css"))
+        assert distorted_images(page) == []

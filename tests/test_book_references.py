@@ -51,6 +51,7 @@ def prose_lines(text):
     out = []
     in_front_matter = lines[:1] == ["---"]
     fence = None  # the fence that opened the current code block
+    open_directives = []  # fences of the prose directives (exercise, admonition...) we are inside
     for number, line in enumerate(lines, start=1):
         stripped = line.strip()
         if in_front_matter:
@@ -61,12 +62,17 @@ def prose_lines(text):
             if stripped == fence:
                 fence = None
             continue
+        if open_directives and stripped == open_directives[-1]:
+            open_directives.pop()  # the closing fence of a prose directive
+            continue
         opening = re.match(r"^(`{3,}|~{3,})\s*(\{[\w-]+\})?\s*(.*)$", stripped)
         if opening:
             ticks, directive, _ = opening.groups()
             if directive in (None, "{code-cell}", "{code-block}", "{code}", "{math}"):
                 fence = ticks  # code or math: skip to its closing fence
-            continue  # a prose directive (exercise, solution, note...): its body is prose
+            else:
+                open_directives.append(ticks)  # a prose directive (exercise, note...): its body is prose
+            continue
         if re.match(r"^:[\w-]+:", stripped) or stripped.startswith("<!--") or stripped.startswith("$$"):
             continue
         out.append((number, line))
@@ -84,11 +90,24 @@ def prose_lines(text):
     return prose
 
 
+# How close before the number the work must be named ("Bishop's schematic of section 9.4").
+CITATION_WINDOW = 40
+
+
 def hand_written_references(text):
-    found, previous = [], ""
+    found, previous, in_bibliography = [], "", False
     for number, line in prose_lines(text):
-        if not EXTERNAL_WORK.search(previous + " " + line):
-            found += [(number, match.group(0), line.strip()) for match in HAND_WRITTEN.finditer(line)]
+        heading = re.match(r"^#+\s+(.*)", line.strip())
+        if heading:
+            in_bibliography = heading.group(1).strip().lower() in ("references", "further reading", "bibliography")
+        if in_bibliography:
+            continue  # a reference list cites other works by their own numbering
+        joined = previous + " " + line
+        offset = len(previous) + 1
+        for match in HAND_WRITTEN.finditer(line):
+            before = joined[max(0, offset + match.start() - CITATION_WINDOW): offset + match.start()]
+            if not EXTERNAL_WORK.search(before):
+                found.append((number, match.group(0), line.strip()))
         previous = line
     return found
 
@@ -117,13 +136,20 @@ Code `plot(figure 3)` and math $\\text{chapter 5}$ are not prose.
 ```
 
 Bishop's schematic of
-section 9.4 is a citation, and so is PRML chapter 9.
+section 9.4 is a citation, and so is PRML chapter 9. (Bishop, section 9.3.2) shows it on the
+five blobs of chapter 5, which is ours.
 
 ```{exercise}
 :label: ex-x
 
 Prose inside an exercise counts: see figure 7.
 ```
+
+After a directive the prose counts again: chapter 4 said so.
+
+## References
+
+- C. M. Bishop, *Pattern Recognition and Machine Learning*, 2006, chapter 9.
 """
 
 
@@ -131,5 +157,5 @@ def test_the_reference_check_finds_hand_written_numbers_and_nothing_else():
     found = [(number, match) for number, match, _ in hand_written_references(SAMPLE)]
     assert found == [
         (7, "exercise 2"), (7, "Chapter 3"), (7, "figure 1"), (7, "eq. 4)"), (7, "section 2.1"),
-        (7, "table 1"), (8, "Exercises 2"), (23, "figure 7"),
+        (7, "table 1"), (8, "Exercises 2"), (19, "chapter 5"), (24, "figure 7"), (27, "chapter 4"),
     ], found

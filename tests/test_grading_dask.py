@@ -7,6 +7,7 @@ must end with exactly one result (graded, or a clear ``grader_error``), none twi
 import csv
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -20,7 +21,8 @@ import uuid
 import pytest
 
 from adversarial.cases import CORRECT, WRONG, student_nb
-from coursekit.grading import runner, sandbox
+from coursekit.grading import dask_executor, runner, sandbox
+from terminal import start_in_foreground
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
 
@@ -37,9 +39,24 @@ MEMORY_HOG = "blocks = []\nwhile True:\n    blocks.append(bytearray(50 * 1024 * 
 
 
 def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below the kernel's ephemeral range: a port from that range (what binding port
+    0 gives) can be taken, between this check and the scheduler binding it again after its
+    restart, as the source port of any outgoing connection on the machine."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as fh:
+            low = int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(10000, max(low, 10001))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no free port below the ephemeral range")
 
 
 class Cluster:
@@ -69,8 +86,10 @@ class Cluster:
                                       str(self.port), "--no-dashboard"], "scheduler.log")
 
     def start_worker(self, name):
+        scratch = os.path.join(self.tmp, f"{name}-scratch")  # not the machine's shared one
         loop = (f'while true; do "{DASK}" worker {self.address} --nthreads 1 --no-dashboard '
-                f'--name {name} --death-timeout 120; sleep 0.5; done')
+                f'--name {name} --death-timeout 120 --local-directory "{scratch}"; '
+                'sleep 0.5; done')
         self.workers[name] = self._spawn(["bash", "-c", loop], f"{name}.log")
 
     def client(self):
@@ -95,10 +114,12 @@ class Cluster:
         self.scheduler.wait()
 
     def kill_worker_process(self, name):
-        """SIGKILL the Dask worker process itself (its nanny starts a new one)."""
-        nanny = [p for p in _pids() if _ppid(p) != 0 and b"--name\0" + name.encode() in _cmdline(p)
+        """SIGKILL the Dask worker process itself (its nanny starts a new one). Only this
+        cluster's: other test runs on the machine have workers of the same names."""
+        ours = set(_tagged(self.tag))
+        nanny = [p for p in ours if b"--name\0" + name.encode() in _cmdline(p)
                  and b"worker" in _cmdline(p)]
-        kids = [p for p in _pids() if _ppid(p) in nanny and b"multiprocessing" in _cmdline(p)]
+        kids = [p for p in ours if _ppid(p) in nanny and b"multiprocessing" in _cmdline(p)]
         assert kids, f"no worker process under the nanny of {name}"
         for p in kids:
             os.kill(p, signal.SIGKILL)
@@ -277,6 +298,90 @@ def test_workers_killed_mid_submission_and_one_that_never_returns(tmp_path, cour
     assert {r["status"] for r in rows} == {"ok"}
 
 
+def _grade_tasks(client):
+    """The scheduler's view of the grading tasks: key -> (state, workers holding the result)."""
+    def view(dask_scheduler):
+        return {k: (ts.state, sorted(ws.address for ws in (ts.who_has or ())))
+                for k, ts in dask_scheduler.tasks.items() if str(k).startswith("coursekit-grade-")}
+
+    return client.run_on_scheduler(view)
+
+
+@needs_sandbox
+def test_result_lost_with_its_worker_before_it_was_fetched_is_graded_again(
+        tmp_path, course, cluster, monkeypatch):
+    """A submission graded on a worker that dies before the instructor's process has fetched the
+    result: Dask marks the future ``lost`` and computes it again. That is not an outcome: the
+    submission must end graded, once (it was recorded as a ``grader_error`` when another result
+    arrived while it was lost)."""
+    root, src = course
+    students = [f"s{i}" for i in range(4)]
+    subs = _submissions(tmp_path, src, {s: SLOW_CORRECT for s in students})
+    c = cluster(2)
+    lost = []
+    real = dask_executor.grade_on_cluster
+
+    def lose_a_result_then_record(record):
+        def hooked(student, reply):
+            if not lost:
+                # The instructor's process is busy recording this one; another submission's
+                # result is on a worker, not fetched yet: kill that worker's process.
+                with c.client() as watcher:
+                    deadline = time.monotonic() + 300
+                    while time.monotonic() < deadline:
+                        held = {k: who for k, (state, who) in _grade_tasks(watcher).items()
+                                if state == "memory" and who}
+                        if held:
+                            break
+                        time.sleep(0.2)
+                    assert held, "no other result finished on a worker"
+                    key, (addr, *_) = sorted(held.items())[0]
+                    name = watcher.scheduler_info(n_workers=-1)["workers"][addr]["name"]
+                    c.kill_worker_process(name)
+                    # Lost: Dask computes it again (the instructor's client was told it is lost).
+                    while time.monotonic() < deadline and \
+                            _grade_tasks(watcher).get(key, ("",))[0] in ("memory", ""):
+                        time.sleep(0.2)
+                    assert _grade_tasks(watcher).get(key, ("",))[0] not in ("memory", "")
+                    lost.append(key)
+            record(student, reply)
+        return hooked
+
+    monkeypatch.setattr(dask_executor, "grade_on_cluster",
+                        lambda scheduler, todo, bundle, record, **kw:
+                        real(scheduler, todo, bundle, lose_a_result_then_record(record), **kw))
+    out = tmp_path / "out"
+    rows = runner.autograde(str(root), AID, str(subs), out=str(out),
+                            db_url=f"sqlite:///{tmp_path}/gb.db", timeout=60,
+                            scheduler=c.address, progress=False, log=lambda *a: None)
+    assert lost
+    _check_exactly_once(rows, students, tmp_path / "gb.db")
+    assert {r["status"] for r in rows} == {"ok"}
+
+
+def test_ctrl_c_while_a_result_is_written_takes_effect_once_it_is_written():
+    """The instructor's process records a result (result file, executed notebook, gradebook
+    row) as one step: Ctrl-C in the middle stops the run right after it, not inside it."""
+    steps = []
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with dask_executor._DeferredInterrupt():
+                os.kill(os.getpid(), signal.SIGINT)
+                steps.append("written")
+        assert steps == ["written"]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        # Started with SIGINT ignored (nohup, a script's background job): still ignored.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        with dask_executor._DeferredInterrupt():
+            os.kill(os.getpid(), signal.SIGINT)
+            steps.append("again")
+        assert steps == ["written", "again"]
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @needs_sandbox
 def test_scheduler_restart_resubmits_what_was_in_flight(tmp_path, course, cluster):
     root, src = course
@@ -309,7 +414,7 @@ def test_interrupted_instructor_process_then_rerun_grades_only_the_rest(tmp_path
     cmd = [sys.executable, "-m", "coursekit", "--course", str(root), "autograde", AID,
            "--submissions", str(subs), "--out", str(out), "--db", f"sqlite:///{tmp_path}/gb.db",
            "--timeout", "60", "--scheduler", c.address]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = start_in_foreground(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     _wait_for_results(out, 2, proc=proc)
     proc.send_signal(signal.SIGINT)  # Ctrl-C
     proc.communicate(timeout=120)

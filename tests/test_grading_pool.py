@@ -18,6 +18,7 @@ import pytest
 
 from adversarial.cases import CORRECT, WRONG, student_nb
 from coursekit.grading import forkserver, pool, runner, sandbox, worker
+from terminal import start_in_foreground
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
 
@@ -247,6 +248,15 @@ def _alive(pid):
         return False
 
 
+@pytest.mark.skipif(not sandbox.is_root(), reason="the probes run as root only")
+def test_sandbox_probe_that_does_not_finish_is_an_error_not_a_weaker_sandbox(monkeypatch):
+    # A probe cut short by a loaded machine says nothing about the sandbox: no quiet fallback to
+    # the uid-only mode or to no sandbox at all.
+    monkeypatch.setattr(sandbox, "PROBE_TIMEOUT", 0.001)
+    with pytest.raises(RuntimeError, match="did not finish"):
+        sandbox.choose_mode(log=lambda *a: None)
+
+
 def test_fork_server_refuses_to_fork_with_threads(tmp_path):
     # A preloaded module that starts a thread: fork would copy a lock another thread holds.
     mod = tmp_path / "ck_starts_a_thread.py"
@@ -296,7 +306,7 @@ def test_ctrl_c_stops_now_and_a_rerun_grades_only_the_rest(tmp_path):
     cmd = [sys.executable, "-m", "coursekit", "--course", str(root), "autograde", AID,
            "--submissions", str(subs), "--out", str(out), "--jobs", "2", "--timeout", "60",
            "--db", f"sqlite:///{tmp_path}/gb.db"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = start_in_foreground(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
     done = lambda: [f for f in os.listdir(out / "results") if f.endswith(".json")] \
         if (out / "results").is_dir() else []  # noqa: E731

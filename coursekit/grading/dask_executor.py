@@ -17,26 +17,32 @@ Nothing is lost, nothing is recorded twice:
 * a worker that dies while grading: Dask gives the task to another worker (``allowed-failures``
   times, Dask's default 3); a task that has killed that many workers is recorded as
   ``grader_error`` (never cached: the next run grades it again);
+* a worker that dies after grading, before its result was fetched: the result is ``lost`` and
+  Dask computes it again; it is waited for, never taken for a failure;
 * the scheduler restarts (or the connection drops): every task in flight is cancelled by the
   client; they are submitted again once the client is connected again (``reconnect_timeout``);
 * no worker at all for ``no_worker_timeout`` seconds (or no scheduler): the run stops and every
   submission not graded yet gets a ``grader_error`` row saying so (not cached either);
 * a result is written once per student: a late duplicate (a task that ran twice) is ignored;
 * Ctrl-C: the tasks in flight are cancelled; what was written stays, and a new run grades only
-  what is missing (results are files, written atomically, one per student).
+  what is missing (results are files, written atomically, one per student; a Ctrl-C while a
+  student's result is being written takes effect once it is written).
 """
 
+import asyncio
 import hashlib
 import importlib.metadata
 import json
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from concurrent.futures import CancelledError
 
 from . import notebook as nbk
 from . import sandbox
@@ -287,9 +293,21 @@ class _ClusterLost(Exception):
     pass
 
 
-def _ask_workers(client, timeout):
+# How long the workers may take to answer :func:`worker_info` (each starts a sandboxed Python
+# that imports ipykernel and coursekit, and hashes its coursekit): seconds on an idle machine,
+# close to a minute with three workers on two loaded cores. The wait ends as soon as every worker
+# has answered or left; one that is still silent after this does not hold the run up (each task
+# checks its own worker anyway).
+WORKER_CHECK_TIMEOUT = 600
+
+
+def _ask_workers(client, timeout, log=print, check_timeout=WORKER_CHECK_TIMEOUT):
     """:func:`worker_info` from every worker, as a task pinned to it (``Client.run`` would run
-    it in the worker's event loop, which the sandbox probe would block for seconds)."""
+    it in the worker's event loop, which the sandbox probe would block for seconds).
+
+    Returns ``{address: info or exception}`` for the workers that answered; raises
+    :class:`ClusterError` when there is no worker within ``timeout`` seconds or none answers.
+    """
     from distributed import wait
 
     deadline = time.monotonic() + timeout
@@ -301,8 +319,22 @@ def _ask_workers(client, timeout):
     futs = {w: client.submit(worker_info, key=f"coursekit-worker-info-{uuid.uuid4().hex}",
                              workers=[w], allow_other_workers=False, pure=False)
             for w in workers}
-    with client.as_current():
-        wait(list(futs.values()), timeout=max(60.0, timeout))
+    deadline = time.monotonic() + check_timeout
+    waiting = dict(futs)
+    while waiting and time.monotonic() < deadline:
+        try:
+            present = set(client.scheduler_info(n_workers=-1).get("workers", {}))
+        except Exception:  # noqa: BLE001 - the connection dropped: the answers so far decide
+            break
+        for w in [w for w in waiting if w not in present]:
+            del waiting[w]  # left the cluster: its pinned task would wait for it forever
+        waiting = {w: f for w, f in waiting.items() if f.status == "pending"}
+        if waiting:
+            try:
+                with client.as_current():
+                    wait(list(waiting.values()), timeout=2, return_when="FIRST_COMPLETED")
+            except Exception:  # noqa: BLE001 - not yet (TimeoutError) or the worker went
+                pass
     infos = {}
     for w, f in futs.items():
         if f.status == "finished":
@@ -311,11 +343,47 @@ def _ask_workers(client, timeout):
             infos[w] = f.exception()
         f.cancel()
     if not infos:
-        raise ClusterError("no Dask worker answered")
+        raise ClusterError(f"no Dask worker answered the environment check in {check_timeout:g} s"
+                           f" ({len(workers)} worker(s) connected)")
+    silent = sorted(set(waiting) - set(infos))
+    if silent:
+        log(f"warning: {len(silent)} Dask worker(s) did not answer the environment check in "
+            f"{check_timeout:g} s ({', '.join(silent)}); each task checks its worker before grading")
     return infos
 
 
 MAX_ATTEMPTS = 3  # a submission sent to an unfit worker is sent again, this many times at most
+# Fetching a finished result (a few MB at most). A result whose worker dies meanwhile is computed
+# again by Dask; past this the fetch is left for a later pass of the loop.
+FETCH_TIMEOUT = 60
+
+
+class _DeferredInterrupt:
+    """Ctrl-C while a result is being written takes effect once it is written: the result file,
+    the executed notebook and the gradebook row of a student go together or not at all.
+
+    Only in the main thread (the only one Python delivers signals to) and only when SIGINT has
+    Python's default handler: a process started with SIGINT ignored (``nohup``, a background job
+    of a script) keeps ignoring it.
+    """
+
+    def __enter__(self):
+        self.previous = None
+        self.caught = False
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self.previous = signal.signal(signal.SIGINT, self._catch)
+        return self
+
+    def _catch(self, signum, frame):
+        self.caught = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            if self.caught and exc[0] is None:
+                raise KeyboardInterrupt
+        return False
 
 
 def grade_on_cluster(scheduler, todo, bundle, record, log=print, window=None,
@@ -323,9 +391,17 @@ def grade_on_cluster(scheduler, todo, bundle, record, log=print, window=None,
     """Grade ``todo`` (``[(student, path, sha)]``) on the cluster at ``scheduler``.
 
     ``record(student, reply)`` is called in this thread, once per student, with
-    ``{"result": ..., "feedback": ...}`` as each result arrives (``feedback`` None for a
-    submission the cluster could not grade). Raises :class:`ClusterError` before grading
-    anything when the scheduler is unreachable or a worker is unfit; returns the workers seen.
+    ``{"result": ..., "feedback": ..., "executed": ...}`` as each result arrives (``feedback``
+    and ``executed`` None for a submission the cluster could not grade). Raises
+    :class:`ClusterError` before grading anything when the scheduler is unreachable or a worker
+    is unfit; returns the workers seen.
+
+    Each submission in flight is settled by its future's own status, looked at on every pass:
+    ``finished`` (its result is fetched and recorded), ``error`` (the task raised, or killed
+    ``allowed-failures`` workers: a ``grader_error`` row) or ``cancelled`` (the connection to
+    the scheduler was lost: sent again). Any other status is not an outcome: ``pending``, and
+    ``lost`` -- a finished result whose worker died before it was fetched, which Dask computes
+    again by itself -- are waited for.
     """
     from distributed import Client, wait
 
@@ -348,8 +424,48 @@ def grade_on_cluster(scheduler, todo, bundle, record, log=print, window=None,
     inflight = {}  # key -> (future, item)
     done, attempts, warned = set(), {}, set()
     seen_workers = set()
+
+    def failed(student, sha, exc):
+        return {"result": not_graded(
+            student, bundle["assignment"], bundle["tasks"], sha,
+            f"not graded: the cluster failed on this submission "
+            f"({type(exc).__name__}: {str(exc)[:200]}); run again to grade it"),
+            "feedback": None, "executed": None}
+
+    def settle(fut, item):
+        """The reply to record for a settled future, ``None`` to send it again, or ``...`` when
+        it is not settled after all (it stays in flight)."""
+        student, path, sha = item
+        status = fut.status
+        if status == "cancelled":
+            return None
+        if status == "finished":
+            try:
+                return fut.result(timeout=FETCH_TIMEOUT)
+            except (TimeoutError, CancelledError, asyncio.CancelledError):
+                return ...  # lost with its worker meanwhile, or the connection dropped
+            except Exception as exc:  # noqa: BLE001
+                if fut.status != "finished":
+                    return ...  # it failed or was cancelled meanwhile: a later pass settles it
+                return failed(student, sha, exc)  # the result cannot be read here
+        if status != "error":
+            return ...
+        try:
+            exc = fut.exception(timeout=FETCH_TIMEOUT)
+        except (TimeoutError, CancelledError, asyncio.CancelledError):
+            return ...
+        if exc is None:
+            return ...  # retried meanwhile
+        if isinstance(exc, WorkerUnfit) and attempts.get(student, 0) < MAX_ATTEMPTS:
+            attempts[student] = attempts.get(student, 0) + 1
+            if str(exc) not in warned:
+                warned.add(str(exc))
+                log(f"warning: {exc}")
+            return None
+        return failed(student, sha, exc)
+
     try:
-        infos = _ask_workers(client, connect_timeout)
+        infos = _ask_workers(client, connect_timeout, log)
         check_workers(infos, log)
         seen_workers.update(infos)
         last_worker_seen = time.monotonic()
@@ -390,50 +506,33 @@ def grade_on_cluster(scheduler, todo, bundle, record, log=print, window=None,
                 fut = client.submit(grade_remote, bundle, submission_spec(student, path, sha),
                                     key=f"coursekit-grade-{uuid.uuid4().hex}", pure=False)
                 inflight[fut.key] = (fut, item)
-            if not inflight:
-                time.sleep(0.5)
-                continue
-            try:
-                with client.as_current():
-                    finished, _ = wait([f for f, _ in inflight.values()], timeout=1,
-                                       return_when="FIRST_COMPLETED")
-            except TimeoutError:
-                continue
-            except Exception:  # noqa: BLE001 - connection trouble: the loop's first check
-                time.sleep(0.5)
-                continue
-            for fut in finished:
-                entry = inflight.pop(fut.key, None)
-                if entry is None:
+            ready = [key for key, (fut, _) in inflight.items()
+                     if fut.status in ("finished", "error", "cancelled")]
+            if not ready:
+                if not inflight:
+                    time.sleep(0.5)
                     continue
-                item = entry[1]
-                student, path, sha = item
-                reply = None
-                if fut.status == "finished":
-                    try:
-                        reply = fut.result()
-                    except Exception:  # noqa: BLE001 - lost between "finished" and fetching it
-                        pending.append(item)
-                elif fut.status == "cancelled":
-                    pending.append(item)  # connection lost: graded again later
-                else:  # the task raised, or killed allowed-failures workers (KilledWorker)
-                    exc = fut.exception()
-                    if isinstance(exc, WorkerUnfit) and attempts.get(student, 0) < MAX_ATTEMPTS:
-                        attempts[student] = attempts.get(student, 0) + 1
-                        if str(exc) not in warned:
-                            warned.add(str(exc))
-                            log(f"warning: {exc}")
-                        pending.append(item)
-                    else:
-                        reply = {"result": not_graded(
-                            student, bundle["assignment"], bundle["tasks"], sha,
-                            f"not graded: the cluster failed on this submission "
-                            f"({type(exc).__name__}: {str(exc)[:200]}); run again to grade it"),
-                            "feedback": None}
+                try:
+                    with client.as_current():
+                        wait([f for f, _ in inflight.values()], timeout=1,
+                             return_when="FIRST_COMPLETED")
+                except Exception:  # noqa: BLE001 - not yet, or a future cancelled or lost
+                    pass  # meanwhile, or connection trouble: the next pass looks at each one
+                continue
+            for key in ready:
+                fut, item = inflight[key]
+                reply = settle(fut, item)
+                if reply is ...:
+                    continue
+                del inflight[key]
                 fut.release()
-                if reply is not None and student not in done:
-                    done.add(student)
-                    record(student, reply)
+                student = item[0]
+                if reply is None:
+                    pending.append(item)
+                elif student not in done:
+                    with _DeferredInterrupt():
+                        done.add(student)
+                        record(student, reply)
     except _ClusterLost as exc:
         reason = f"not graded: {exc}; run the command again to grade it"
         log(f"warning: {exc}: the submissions not graded yet get a grader_error row")
@@ -443,7 +542,7 @@ def grade_on_cluster(scheduler, todo, bundle, record, log=print, window=None,
                 done.add(student)
                 record(student, {"result": not_graded(student, bundle["assignment"],
                                                       bundle["tasks"], sha, reason),
-                                 "feedback": None})
+                                 "feedback": None, "executed": None})
         inflight.clear()
     finally:
         for fut, _ in inflight.values():

@@ -215,6 +215,10 @@ def _command_first(parser, argv):
 
 
 def main(argv=None):
+    # jsonschema (imported by nbformat) compiles a grammar for RFC 3987 IRIs when this optional
+    # module is importable: seconds of CPU at every start, for a string format that nbformat's
+    # schema never uses. The grading worker does the same.
+    sys.modules.setdefault("rfc3987_syntax", None)
     from .grading.dask_executor import ClusterError
 
     parser = build_parser()

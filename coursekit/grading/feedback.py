@@ -16,6 +16,7 @@ Everything that comes from the submission is escaped; MathML produced from a stu
 passed through a whitelist of MathML elements and attributes.
 """
 
+import functools
 import html
 import json
 import os
@@ -185,7 +186,9 @@ def markdown_renderer():
 _MD = None
 
 
+@functools.lru_cache(maxsize=4096)
 def render_markdown(text):
+    """HTML for a Markdown cell (cached: the assignment's own cells are the same on every page)."""
     global _MD
     if _MD is None:
         _MD = markdown_renderer()
@@ -205,7 +208,9 @@ def render_markdown(text):
 _FORMATTER = HtmlFormatter(nowrap=True, style="default")
 
 
+@functools.lru_cache(maxsize=4096)
 def render_code(source):
+    """Highlighted HTML for a code cell (cached: locked and test cells repeat on every page)."""
     return f'<pre class="code highlight">{highlight(source, PythonLexer(), _FORMATTER)}</pre>'
 
 

@@ -47,6 +47,9 @@ PRELOAD = (
     "numpy", "numpy.testing", "scipy.special", "scipy.linalg", "matplotlib", "matplotlib.pyplot",
     "coursekit", "coursekit.checks", "coursekit.gaussian", "coursekit.mixture",
     "coursekit.kmeans", "coursekit._kmeans_kernels", "coursekit.classifier", "coursekit.datasets",
+    # The rest of what the worker's namespace guard imports in every kernel (GUARD_SETUP).
+    "coursekit.kmeans_filter", "coursekit._kmeans_filter_kernels", "coursekit._mixture_kernels",
+    "coursekit.student_check",
 )
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4

@@ -166,35 +166,42 @@ def build_gradable(source_nb, student_nb, assignment):
         raise SubmissionError("wrong_assignment",
                               f"this notebook does not contain the answer cells of {assignment}{hint}")
 
+    # Built from plain nodes of nbformat 4.5's shape (string sources, code or markdown cells,
+    # fresh ids), not through nbformat.v4.new_* whose JSON-schema validation of every cell cost
+    # more than the rest of the merge.
     cells = [_new_cell(ctype, src) for ctype, src in extras[None]]
     for cell in source_nb.cells:
         gid = grade_id(cell)
         if gid is None:
             # Unmarked cells are the student's to edit: their copy (an extra cell) is used.
             continue
-        new = copy.deepcopy(cell)
-        new.metadata = {"nbgrader": copy.deepcopy(cell.metadata["nbgrader"])}
+        if cell.cell_type in ("code", "markdown"):
+            new = _new_cell(cell.cell_type, cell.source)
+            if cell.get("attachments"):
+                new.attachments = copy.deepcopy(cell.attachments)
+        else:
+            new = copy.deepcopy(cell)
+        new.metadata = nbformat.NotebookNode(nbgrader=copy.deepcopy(cell.metadata["nbgrader"]))
         if gid in answers:
             # Re-typed answer cells (code -> markdown) are executed as the source's type.
             new.source = found.get(gid, "")
-        if new.cell_type == "code":
-            new.outputs = []
-            new.execution_count = None
         cells.append(new)
         cells.extend(_new_cell(ctype, src) for ctype, src in extras.get(gid, []))
     for n, cell in enumerate(cells):
         cell["id"] = f"cell-{n}"  # fresh ids: duplicated or odd student ids never reach nbformat
-    nb = nbformat.v4.new_notebook(cells=cells, metadata={
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-    })
+    spec = nbformat.NotebookNode(name="python3", display_name="Python 3", language="python")
+    nb = nbformat.NotebookNode(nbformat=4, nbformat_minor=5, cells=cells,
+                               metadata=nbformat.NotebookNode(kernelspec=spec))
     missing = [g for g in answer_ids(source_nb) if g not in found]
     return nb, {"missing": missing, "notes": notes}
 
 
 def _new_cell(ctype, src):
     if ctype == "code":
-        return nbformat.v4.new_code_cell(src)
-    return nbformat.v4.new_markdown_cell(src)
+        return nbformat.NotebookNode(cell_type="code", metadata=nbformat.NotebookNode(),
+                                     execution_count=None, source=src, outputs=[])
+    return nbformat.NotebookNode(cell_type="markdown", metadata=nbformat.NotebookNode(),
+                                 source=src)
 
 
 def strip_hidden(source):

@@ -97,11 +97,15 @@ def _progress(done, total, counts, start, stream=sys.stderr):
 
 
 def _mpl_cache():
+    """matplotlib's cache folder, its font list built if missing (the workers copy it to every
+    fork server and kernel); matplotlib.font_manager is imported only to build it."""
     try:
         import matplotlib
-        import matplotlib.font_manager  # noqa: F401  (builds the font list if needed)
 
-        return matplotlib.get_cachedir()
+        cache = matplotlib.get_cachedir()
+        if not any(n.startswith("fontlist-") and n.endswith(".json") for n in os.listdir(cache)):
+            import matplotlib.font_manager  # noqa: F401  (builds the font list)
+        return cache
     except Exception:
         return None
 

@@ -107,13 +107,42 @@ class SandboxKernelManager(AsyncKernelManager):
         return [sys.executable, "-m", "coursekit.grading.sandbox", *self.sandbox_args, "--", *kernel]
 
     def use_fork_server(self, server, log, env, sandbox_kw):
-        from . import forkserver
-
-        prov = forkserver.provisioner_class()(kernel_id=self.kernel_id or secrets.token_hex(8),
-                                              kernel_spec=self.kernel_spec, parent=self)
+        prov = _fork_provisioner()(kernel_id=self.kernel_id or secrets.token_hex(8),
+                                   kernel_spec=self.kernel_spec, parent=self)
         prov.server = server
         prov.spawn_kw = dict(log=log, env=env, sandbox_kw=sandbox_kw)
         self.provisioner = prov
+
+
+_CACHE = {}  # per worker process: what does not depend on the submission
+
+
+def _fork_provisioner():
+    if "provisioner" not in _CACHE:
+        from . import forkserver
+
+        _CACHE["provisioner"] = forkserver.provisioner_class()
+    return _CACHE["provisioner"]
+
+
+def _python3_spec(km):
+    """The ``python3`` kernel spec, looked up once per worker (jupyter_client searches every
+    kernel directory on disk at each lookup); the sandbox decides what the kernel runs anyway."""
+    if "spec" not in _CACHE:
+        _CACHE["spec"] = km.kernel_spec_manager.get_kernel_spec("python3")
+    return _CACHE["spec"]
+
+
+def read_source(path):
+    """The instructor's notebook, parsed and validated once per worker process (not once per
+    submission) while the file stays the same; callers never modify it."""
+    st = os.stat(path)
+    key = (path, st.st_mtime_ns, st.st_size, st.st_ino)
+    cached = _CACHE.get("source")
+    if cached is None or cached[0] != key:
+        cached = (key, nbk.read_source(path))
+        _CACHE["source"] = cached
+    return cached[1]
 
 
 class GradingClient(NotebookClient):
@@ -132,6 +161,8 @@ class GradingClient(NotebookClient):
         self.setup_error = None
         self.guard_line = ""   # the namespace restore, run first in every test cell
         self.kernel_cpu = None
+        self.last_test = None      # source of the last test cell: also asked for the modules
+        self.modules = []          # the coursekit modules the kernel had imported by then
         self.on_cell_executed = self._record_reply
 
     def _record_reply(self, cell, cell_index, execute_reply):
@@ -149,19 +180,28 @@ class GradingClient(NotebookClient):
                 self.kernel_cpu = float((cpu.get("data") or {}).get("text/plain"))
             except (TypeError, ValueError):
                 pass
+        mods = exprs.get("mods") or {}
+        if mods.get("status") == "ok":
+            try:
+                self.modules = json.loads(ast.literal_eval((mods.get("data") or {})["text/plain"]))
+            except (KeyError, TypeError, ValueError, SyntaxError):
+                pass
 
     def wrap_execute(self):
         """Send every test cell with the namespace restore as its first line (in the same
         execute_request: nothing runs between the restore and the test, and no extra round
-        trip), and ask for the sentinel variable and the kernel's CPU time with it."""
+        trip), and ask for the sentinel variable and the kernel's CPU time with it (with the
+        last one, also for the coursekit modules the checks imported: the grader key's)."""
         original = self.kc.execute
 
         def execute(code, *args, **kw):
             name = self.sentinels.get(code)
             if name:
-                code = self.guard_line + code
                 # The bare name: defined only if the cell's last line ran (nothing to patch).
                 kw["user_expressions"] = {"ck": name, "cpu": KERNEL_CPU_EXPR}
+                if code == self.last_test:
+                    kw["user_expressions"]["mods"] = KERNEL_MODULES_EXPR
+                code = self.guard_line + code
             return original(code, *args, **kw)
 
         self.kc.execute = execute
@@ -248,6 +288,8 @@ del _ck_guard_setup
 GUARD_RUN = "__import__('sys').modules[%r].restore()"
 # Read back with the test cells' replies (the benchmark's breakdown of where CPU goes).
 KERNEL_CPU_EXPR = "(lambda u: u.ru_utime + u.ru_stime)(__import__('resource').getrusage(0))"
+KERNEL_MODULES_EXPR = ("__import__('json').dumps(sorted(n for n in __import__('sys').modules "
+                       "if n == 'coursekit' or n.startswith('coursekit.')))")
 # Plain Python tracebacks: IPython's default ("Context") parses the source file of every frame
 # with stack_data/executing, about 0.05 s per error and 0.4 s for a kernel's first one, which
 # a failing submission pays at every test cell; the plain form shows the same frames and lines.
@@ -281,16 +323,21 @@ def kernel_env(private):
     }
 
 
-def _prepare_private_dir(job, private, uid, student_file):
-    os.makedirs(private, mode=0o700)
-    for sub in ("tmp", ".mpl", ".ipython", ".jupyter", ".numba"):
-        os.makedirs(os.path.join(private, sub), mode=0o700)
-    # Pre-built matplotlib font cache: avoids rebuilding it (seconds) for every submission.
+def _copy_mpl_cache(job, dest):
+    """The grader's pre-built matplotlib font list (no student data in it): importing matplotlib
+    with an empty MPLCONFIGDIR rebuilds it, a second of CPU for every kernel or fork server."""
     mpl_cache = job.get("mpl_cache")
     if mpl_cache and os.path.isdir(mpl_cache):
         for name in os.listdir(mpl_cache):
             if name.endswith(".json"):
-                shutil.copy(os.path.join(mpl_cache, name), os.path.join(private, ".mpl", name))
+                shutil.copy(os.path.join(mpl_cache, name), os.path.join(dest, name))
+
+
+def _prepare_private_dir(job, private, uid, student_file):
+    os.makedirs(private, mode=0o700)
+    for sub in ("tmp", ".mpl", ".ipython", ".jupyter", ".numba"):
+        os.makedirs(os.path.join(private, sub), mode=0o700)
+    _copy_mpl_cache(job, os.path.join(private, ".mpl"))
     # The student's own notebook and the release's data files; nothing else.
     release_dir = job.get("release_dir")
     if release_dir and os.path.isdir(release_dir):
@@ -341,9 +388,11 @@ class Result:
         self.data["complete"] = complete
         path = self.job["result_path"]
         tmp = path + ".part"
+        # Saved after every test cell: compact until the final, readable one. json.dumps, not
+        # json.dump: only the one-shot form uses the C encoder.
+        text = json.dumps(self.data, indent=1 if complete else None)
         with open(tmp, "w") as fh:
-            # Saved after every test cell: compact (C encoder) until the final, readable one.
-            json.dump(self.data, fh, indent=1 if complete else None)
+            fh.write(text)
         os.replace(tmp, path)
 
 
@@ -382,6 +431,7 @@ async def _execute(job, nb, result, private, uid, kernels=None):
     km = SandboxKernelManager(transport="ipc", ip=os.path.join(private, "k"),
                               client_class="coursekit.grading.worker._CappedClient")
     km.connection_file = os.path.join(private, "kernel.json")
+    km._kernel_spec = _python3_spec(km)
     kw = sandbox_keywords(job, uid, private, km.connection_file)
     km.sandbox_args = launcher_args(kw)
     # The kernel's own stdout/stderr (fd-level writes bypass the messaging) go to a log file
@@ -397,6 +447,7 @@ async def _execute(job, nb, result, private, uid, kernels=None):
                            shutdown_kernel="immediate",
                            resources={"metadata": {"path": private}})
     client.sentinels = sentinels
+    client.last_test = nb.cells[max(test_cells)].source if test_cells else None
     timed_out, died = set(), None
     student_ran = False  # set once a cell the student controls has been executed
     guard_key = "_ck_" + secrets.token_hex(8)
@@ -442,8 +493,7 @@ async def _execute(job, nb, result, private, uid, kernels=None):
         if died is None:
             result.data["timing"]["kernel_cpu"] = client.kernel_cpu
     result.data["timing"]["executed"] = time.monotonic() - T0
-    if died is None and await client.km.is_alive():
-        result.data["coursekit_modules"] = await _kernel_modules(client)
+    result.data["coursekit_modules"] = client.modules
     # Tasks never reached.
     for i, task in test_cells.items():
         if i in client.replies or i in timed_out:
@@ -454,20 +504,6 @@ async def _execute(job, nb, result, private, uid, kernels=None):
         else:
             result.set(task, score=0.0, status="timeout", message="not run: time limit reached")
     return client
-
-
-async def _kernel_modules(client):
-    """The coursekit modules the kernel imported (what the checks depend on: the grader key)."""
-    expr = ("__import__('json').dumps(sorted(n for n in __import__('sys').modules "
-            "if n == 'coursekit' or n.startswith('coursekit.')))")
-    try:
-        reply = await client.kc.execute_interactive(
-            "", silent=True, store_history=False, user_expressions={"m": expr}, timeout=30,
-            output_hook=lambda msg: None)
-        data = reply["content"]["user_expressions"]["m"]["data"]["text/plain"]
-        return json.loads(ast.literal_eval(data))
-    except Exception:
-        return []
 
 
 async def _silent(client, code, timeout):
@@ -621,7 +657,12 @@ def _feedback(job, nb, result, client):
 
 def _save_executed(job, nb):
     """The executed notebook for the feedback page (rendered by the parent): the student's cells
-    with their outputs (text and PNG only), test cells without their hidden part or outputs."""
+    with their outputs (text and PNG only), test cells without their hidden part or outputs.
+
+    Built field by field in nbformat 4.5's shape (string sources, the ids of
+    :func:`~coursekit.grading.notebook.build_gradable`, outputs from :func:`_safe_outputs`), so it
+    is not run through the JSON-schema validator here (40 ms a submission); the tests validate it.
+    """
     path = job.get("executed_path")
     if not path or nb is None:
         return
@@ -643,10 +684,10 @@ def _save_executed(job, nb):
     doc = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "language": "python",
                                                        "display_name": "Python 3"}},
            "nbformat": 4, "nbformat_minor": 5}
-    nbformat.validate(nbformat.from_dict(doc))
+    text = json.dumps(doc)
     tmp = path + ".part"
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh)
+        fh.write(text)
     os.replace(tmp, path)
 
 
@@ -656,20 +697,23 @@ def _safe_outputs(outputs):
     for o in outputs:
         kind = o.get("output_type")
         if kind == "stream":
-            text = o.get("text", "")[: max(0, STDOUT_KEEP_CHARS - kept)]
+            text = str(o.get("text", ""))[: max(0, STDOUT_KEEP_CHARS - kept)]
             kept += len(text)
             if text:
-                out.append(nbformat.v4.new_output("stream", name=o.get("name", "stdout"), text=text))
+                name = o.get("name") if o.get("name") in ("stdout", "stderr") else "stdout"
+                out.append({"output_type": "stream", "name": name, "text": text})
         elif kind in ("execute_result", "display_data"):
             data = {k: v for k, v in o.get("data", {}).items() if k in ("text/plain", "image/png")}
             if "text/plain" in data:
                 data["text/plain"] = str(data["text/plain"])[:STDOUT_KEEP_CHARS]
+            if not isinstance(data.get("image/png", ""), str):
+                del data["image/png"]
             if data:
-                out.append(nbformat.v4.new_output("display_data", data=data))
+                out.append({"output_type": "display_data", "data": data, "metadata": {}})
         elif kind == "error":
             tb = [str(line)[:2000] for line in o.get("traceback", [])[-20:]]
-            out.append(nbformat.v4.new_output("error", ename=str(o.get("ename", ""))[:200],
-                                              evalue=str(o.get("evalue", ""))[:2000], traceback=tb))
+            out.append({"output_type": "error", "ename": str(o.get("ename", ""))[:200],
+                        "evalue": str(o.get("evalue", ""))[:2000], "traceback": tb})
     return out
 
 
@@ -694,7 +738,7 @@ def grade(job, kernels=None):
     global T0
     T0 = time.monotonic()
     cpu0 = time.process_time()
-    source_nb = nbk.read_source(job["source"])
+    source_nb = read_source(job["source"])
     result = Result(job, nbk.tasks(source_nb), job.get("sha256", ""))
     result.save()
     uid = int(job.get("uid") or 0)
@@ -740,7 +784,8 @@ def grade(job, kernels=None):
         _save_executed(job, nb)
     except Exception as exc:  # the grades stand without it; the feedback then has no notebook
         result.data["notes"].append(f"executed notebook not saved: {type(exc).__name__}")
-        result.save(complete=True)
+    result.data["timing"]["worker_cpu"] = time.process_time() - cpu0
+    result.save(complete=True)
     if not job.get("feedback_path"):
         return result.data
     try:
@@ -789,6 +834,7 @@ class _KernelSource:
             self.home = tempfile.mkdtemp(prefix="coursekit-forkserver-")
             for sub in ("tmp", ".mpl", ".ipython", ".jupyter", ".numba"):
                 os.makedirs(os.path.join(self.home, sub), mode=0o700)
+            _copy_mpl_cache(job, os.path.join(self.home, ".mpl"))
             try:
                 self.server = forkserver.ForkServer(
                     kernel_env(self.home), preload,

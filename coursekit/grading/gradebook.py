@@ -47,11 +47,43 @@ def _with_path(url):
     return url
 
 
+def _stamp_new_database(url):
+    """Give a new gradebook nbgrader's schema version, looked up in this process.
+
+    nbgrader's ``Gradebook`` asks the ``alembic`` command for it in a subprocess when the database
+    has no table yet (a new interpreter: seconds of CPU). Here the same revision is read from
+    nbgrader's migration scripts, and ``Gradebook`` then finds the database stamped and creates
+    the rest of the schema itself. Any problem leaves the database untouched for nbgrader.
+    """
+    try:
+        from alembic.script import ScriptDirectory
+        from nbgrader.dbutil import ALEMBIC_DIR
+        from sqlalchemy import create_engine, inspect, text
+    except ImportError:
+        return
+    engine = create_engine(url, future=True)
+    try:
+        if inspect(engine).get_table_names():
+            return
+        head = ScriptDirectory(ALEMBIC_DIR).get_current_head()
+        if not head:
+            return
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)"))
+            conn.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": head})
+    except Exception:  # noqa: BLE001 - nbgrader stamps it its own way
+        return
+    finally:
+        engine.dispose()
+
+
 class GradebookWriter:
     """Declares one assignment and records submissions' automatic scores."""
 
     def __init__(self, url, assignment, source_nb, notebook_name, course_id="default_course"):
-        self.gb = Gradebook(_with_path(normalize_url(url)), course_id=course_id)
+        url = _with_path(normalize_url(url))
+        _stamp_new_database(url)
+        self.gb = Gradebook(url, course_id=course_id)
         self.assignment = assignment
         self.notebook = notebook_name
         self.manual_parts = [grade_id(c) for c in source_nb.cells

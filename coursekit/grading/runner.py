@@ -97,15 +97,26 @@ def _progress(done, total, counts, start, stream=sys.stderr):
 
 
 def _mpl_cache():
-    """matplotlib's cache folder, its font list built if missing (the workers copy it to every
-    fork server and kernel); matplotlib.font_manager is imported only to build it."""
+    """matplotlib's cache folder with its font list (the workers copy it to every fork server and
+    kernel). Where matplotlib keeps it by default (``$MPLCONFIGDIR``, else the XDG cache folder)
+    is looked at first: importing matplotlib here only to ask costs a second of CPU per run."""
+    env = os.environ.get("MPLCONFIGDIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "matplotlib")
+
+    def has_fontlist(d):
+        try:
+            return any(n.startswith("fontlist-") and n.endswith(".json") for n in os.listdir(d))
+        except OSError:
+            return False
+
+    if has_fontlist(env):
+        return env
     try:
         import matplotlib
+        import matplotlib.font_manager  # noqa: F401  (builds the font list if needed)
 
-        cache = matplotlib.get_cachedir()
-        if not any(n.startswith("fontlist-") and n.endswith(".json") for n in os.listdir(cache)):
-            import matplotlib.font_manager  # noqa: F401  (builds the font list)
-        return cache
+        return matplotlib.get_cachedir()
     except Exception:
         return None
 

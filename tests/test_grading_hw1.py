@@ -54,3 +54,16 @@ def test_hw1_solutions_full_marks_and_release_zero(tmp_path):
         assert float(solved[task]["score"]) == points and solved[task]["status"] == "ok", solved[task]
         assert float(blank[task]["score"]) == 0 and blank[task]["status"] == "failed", blank[task]
         assert "NotImplementedError" in blank[task]["message"] or blank[task]["message"]
+    # The executed notebooks the feedback pages are rendered from (built by the worker without
+    # going through nbformat) are valid nbformat 4.5, with no hidden test code in them.
+    import nbformat
+
+    for student in ("solved", "blank"):
+        executed = nbformat.read(course / "autograded" / AID / "results" / f"{student}.ipynb",
+                                 as_version=4)
+        nbformat.validate(executed)
+        assert not any("### BEGIN HIDDEN TESTS" in c.source for c in executed.cells)
+    # The grader key covers the check module the solution's kernel imported (read with the
+    # last test cell's reply).
+    with open(course / "autograded" / AID / "selfcheck" / "results" / "solution.json") as fh:
+        assert "coursekit.checks.hw1_gaussian" in json.load(fh)["coursekit_modules"]

@@ -226,14 +226,16 @@ def render(a, runs, mix):
     lines = [f"{a.n} submissions of {a.assignment} ({', '.join(f'{v} {k}' for k, v in sorted(mix.items()))}), "
              f"{os.cpu_count()} CPUs, {a.burn} busy-loop processes beside, per-cell timeout "
              f"{a.cell_timeout:g} s.", "",
-             "| tool | jobs | wall (s) | submissions/s | vs nbgrader | CPU (s) | CPU s / submission "
-             "| load avg before → after |", "|---|---|---|---|---|---|---|---|"]
+             "| tool | jobs | wall (s) | submissions/s | vs nbgrader (wall) | CPU (s) "
+             "| CPU s / submission | vs nbgrader (CPU) | load avg before → after |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         rate = a.n / r["wall"]
         ratio = f"{rate / (a.n / base['wall']):.2f}x" if base else "—"
+        cpu_ratio = f"{base['cpu'] / r['cpu']:.2f}x" if base else "—"
         lines.append(f"| {r['tool']} | {r['jobs']} | {r['wall']:.1f} | {rate:.2f} | {ratio} | "
-                     f"{r['cpu']:.1f} | {r['cpu'] / a.n:.3f} | {r['load_before']:.1f} → "
-                     f"{r['load_after']:.1f} |")
+                     f"{r['cpu']:.1f} | {r['cpu'] / a.n:.3f} | {cpu_ratio} | "
+                     f"{r['load_before']:.1f} → {r['load_after']:.1f} |")
     for r in runs:
         if "median" in r:
             md = r["median"]

@@ -117,26 +117,36 @@ class GradebookWriter:
                 # nbgrader 0.9.6 + SQLAlchemy 2.1: harmless autoflush warnings in add_submission.
                 warnings.simplefilter("ignore")
                 gb.add_submission(self.assignment, student)
+        grades = self._grades(student)
         manual = set(self.manual_parts)
         no_work = all(t["status"] in ("missing_notebook", "invalid_notebook", "wrong_assignment")
                       for t in result["tasks"]) and bool(result["tasks"])
         for gid in manual:
-            try:
-                grade = gb.find_grade(gid, self.notebook, self.assignment, student)
-            except MissingEntry:
-                continue
+            grade = grades.get(gid)
             # formgrader lists the hand-graded answers still to grade.
-            if grade.manual_score is None:
+            if grade is not None and grade.manual_score is None:
                 grade.needs_manual_grade = not no_work
         for task in result["tasks"]:
             if task.get("status") == "grader_error":
                 continue  # the grader failed, the student did not: keep any earlier score
-            try:
-                grade = gb.find_grade(task["task"], self.notebook, self.assignment, student)
-            except MissingEntry:
-                continue
-            grade.auto_score = float(task["score"])
+            grade = grades.get(task["task"])
+            if grade is not None:
+                grade.auto_score = float(task["score"])
         gb.db.commit()
+
+    def _grades(self, student):
+        """{cell name: Grade} of the student's notebook, in one query (what nbgrader's
+        ``find_grade`` gives cell by cell, with a six-table join each time)."""
+        from nbgrader.api import BaseCell, Grade
+
+        try:
+            sub_nb = self.gb.find_submission_notebook(self.notebook, self.assignment, student)
+        except MissingEntry:
+            return {}
+        rows = (self.gb.db.query(Grade, BaseCell.name)
+                .join(BaseCell, BaseCell.id == Grade.cell_id)
+                .filter(Grade.notebook_id == sub_nb.id).all())
+        return {name: grade for grade, name in rows}
 
     def set_late(self, grades, due):
         """Due date, submission times and late penalties, as ``nbgrader export`` reads them."""

@@ -244,8 +244,8 @@ def render(a, runs, mix):
                          "from the fork server; per submission (medians, from results/*.json): "
                          f"kernel CPU {md.get('kernel_cpu', float('nan')):.2f} s, grading worker "
                          f"CPU {md.get('worker_cpu', float('nan')):.2f} s, kernel ready after "
-                         f"{md.get('kernel_ready', float('nan')):.2f} s, done after "
-                         f"{md.get('feedback', float('nan')):.2f} s (wall).")
+                         f"{md.get('kernel_ready', float('nan')):.2f} s, last cell done after "
+                         f"{md.get('executed', float('nan')):.2f} s (wall).")
     return "\n".join(lines) + "\n"
 
 

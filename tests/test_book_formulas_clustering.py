@@ -209,6 +209,32 @@ def test_exercise_voronoi_boundary_is_bisector_hyperplane():
     np.testing.assert_array_equal(kmeans.assign(pts, c), side.astype(int))
 
 
+def test_eq_filter_linear_difference_of_squared_distances_is_linear():
+    rng = np.random.default_rng(11)
+    x, z, z_star = rng.normal(size=(3, 200, 4))
+    lhs = ((x - z) ** 2).sum(1) - ((x - z_star) ** 2).sum(1)
+    rhs = 2 * (x * (z_star - z)).sum(1) + (z**2).sum(1) - (z_star**2).sum(1)
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-10, atol=1e-12)
+
+
+def test_exercise_pruning_rule_answers_against_a_grid():
+    from coursekit.kmeans_filter import prunes
+
+    lo, hi, z_star = np.zeros(2), np.ones(2), np.array([0.5, 0.5])
+    g = np.linspace(0, 1, 401)
+    grid = np.array([(a, b) for a in g for b in g])
+    d_star = ((grid - z_star) ** 2).sum(1)
+    # The solution's answers: z1 pruned (corner (1, 0)), z2 kept, z3 pruned at the corner (1, 1).
+    for z, pruned in (([2.0, 0.5], True), ([1.2, 0.5], False), ([1.4, 1.6], True)):
+        z = np.array(z)
+        owns_some = np.any(((grid - z) ** 2).sum(1) <= d_star)
+        assert prunes(lo, hi, z_star, z) == pruned == (not owns_some)
+    # The weaker "farther from the middle" test would prune z2, which owns the strip x1 > 0.85.
+    z2 = np.array([1.2, 0.5])
+    assert ((z2 - 0.5 * (lo + hi)) ** 2).sum() > 0
+    assert np.all((((grid - z2) ** 2).sum(1) < d_star) == (grid[:, 0] > 0.85 + 1e-12))
+
+
 # ----------------------------------------------------------------------------- chapter 6
 def _classifier():
     return GaussianBayesClassifier

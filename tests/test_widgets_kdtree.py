@@ -69,3 +69,19 @@ def test_deeper_walk_settles_more_points(widget):
 def test_rejects_data_that_is_not_two_dimensional():
     with pytest.raises(ValueError, match=r"X must have shape \(n, 2\)"):
         widgets.kdtree_filter_widget(X=np.zeros((50, 3)))
+
+
+def test_chapter_alt_text_quotes_the_default_widgets_counts():
+    # The page's alt text (static metadata) repeats the counts the default widget opens on.
+    import pathlib
+    import re
+
+    page = (pathlib.Path(__file__).parents[1] / "book" / "05_kmeans.md").read_text()
+    alt = next(line for line in page.splitlines() if "alt:" in line and "kd-tree" in line)
+    quoted = re.search(r"N K = ([\d,]+) distance computations with the filter's ([\d,]+)", alt)
+    assert quoted, alt
+    nk, filt = (int(g.replace(",", "")) for g in quoted.groups())
+    w = widgets.kdtree_filter_widget()
+    trace = w.traces[w.controls["iteration"].value]
+    assert (trace.n * trace.k, trace.stats.distance_computations) == (nk, filt)
+    assert f"iteration {w.controls['iteration'].value}" in alt

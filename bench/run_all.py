@@ -17,7 +17,8 @@ import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BENCHMARKS = [("kmeans", "bench_kmeans"), ("gmm", "bench_gmm"), ("widgets", "bench_widgets")]
+BENCHMARKS = [("kmeans", "bench_kmeans"), ("kmeans_auto", "bench_kmeans_auto"), ("gmm", "bench_gmm"),
+              ("widgets", "bench_widgets")]
 
 
 def main(argv=None):

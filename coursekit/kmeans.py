@@ -30,13 +30,23 @@ runs the same iteration in one of three ways:
 * ``d <= 8``, ``n >= 10_000`` and ``k >= 5``: the filtering algorithm, whose tree costs a few
   Lloyd iterations to build and saves far more when the data have structure the boxes can
   separate (measured 2-12x faster than Lloyd's kernel at D = 1..8, N = 3 10^5, K = 50 on
-  Gaussian blobs).  How much it saves depends on the data, not only on their shape: on
-  uniformly scattered points in 8 dimensions it computes half of Lloyd's distances and is
-  twice as slow (break-even near a quarter).  So after each of its passes the filter's work
-  (point-centre distances, box tests, middle-of-box distances) is compared with Lloyd's N K
-  distances, and a pass that needed more than a quarter of them hands the rest of the run to
-  Lloyd's kernel (both being exact, the iterations are the same);
+  Gaussian blobs);
+* ``8 < d <= 16`` (same N and K): Lloyd's kernel first, and the tree only if the run outlasts
+  the passes its build costs (about ``10 log2(n / 32) / k`` of them: 3 at N = 3 10^5, K = 50).
+  In these dimensions the filter is 4-30x faster per pass than Lloyd on well-separated
+  clusters and 1.1-3x slower on overlapping ones; waiting bounds what a short run pays for a
+  tree it would not use;
 * otherwise (fewer points or centres, higher dimension) Lloyd's kernel.
+
+How much the filter saves depends on the data, not only on their shape: on uniformly scattered
+points in 8 dimensions it computes 27-74% of Lloyd's N K distances and is 1.4-3.7x slower per
+pass.  Each of its distance computations (point-centre distances, box tests, middle-of-box
+distances) costs about 4-9 of Lloyd's, so it stops paying somewhere between 11% and 28% of N K.
+After each of its passes that count is compared with N K: a pass that needed more than 30%, or
+two in a row that needed more than 15%, hand the rest of the fit to Lloyd's kernel (both being
+exact, the iterations are the same; a single pass at 15-30% is often only a poor start's
+first).  On the 54 calibration cases of ``bench/bench_kmeans_auto.py`` the 15% threshold kept
+the faster of the two per pass every time.
 
 ``result.algorithm`` says which one finished the run.
 All three give the same labels and number of iterations from the same initial centres, and
@@ -110,14 +120,19 @@ _NUMBA_MIN_WORK = 50_000
 # k-means++ seeding uses the compiled distances from this many entries of X.
 _NUMBA_SEEDING_MIN_SIZE = 1 << 20
 
-# algorithm="auto" starts the kd-tree filter when d <= _FILTER_MAX_D, n >= _FILTER_MIN_N and
-# k >= _FILTER_MIN_K, and hands over to Lloyd's kernel after a pass that computed more than
-# _FILTER_MAX_WORK * n * k distances; see the module docstring and bench/README.md for the
-# measurements behind these numbers.
+# algorithm="auto": the kd-tree filter from the first pass when d <= _FILTER_MAX_D, n >= _FILTER_MIN_N
+# and k >= _FILTER_MIN_K; for _FILTER_MAX_D < d <= _FILTER_LAZY_MAX_D (same n and k), Lloyd's kernel
+# first, the tree being built only if the run outlasts the passes the build costs (about
+# _TREE_BUILD_PASSES * log2(n / leaf size) / k of them).  Either way a filter pass that computed more
+# than 2 * _FILTER_MAX_WORK * n * k distances, or two in a row above _FILTER_MAX_WORK * n * k, hand
+# the rest of the fit to Lloyd's kernel.  See the module docstring and bench/README.md
+# (bench/bench_kmeans_auto.py) for the measurements behind these numbers.
 _FILTER_MAX_D = 8
+_FILTER_LAZY_MAX_D = 16
 _FILTER_MIN_N = 10_000
 _FILTER_MIN_K = 5
-_FILTER_MAX_WORK = 0.25
+_FILTER_MAX_WORK = 0.15
+_TREE_BUILD_PASSES = 10
 
 # Rows per block in the NumPy assignment step: bounds the (block, k) distance array.
 _BLOCK_ROWS = 1 << 16
@@ -152,12 +167,14 @@ class KMeansResult:
     init_centers : ndarray, shape (K, D)
         The initial centres of the returned run (``history[0]``).
     algorithm : str
-        The algorithm that ran: ``"lloyd"`` or ``"filter"`` (what ``"auto"`` chose).
+        The algorithm that finished the returned run: ``"lloyd"`` or ``"filter"`` (with
+        ``"auto"``, the run may have started on the other one; see ``stats``).
     stats : list of coursekit.kmeans_filter.FilterStats or None
         The work of every assignment pass the filtering algorithm made in the returned run
         (distance computations, nodes settled whole, ...), in order; the last entry is the
-        final assignment to the returned centres when that needed a pass of its own (and with
-        ``algorithm="auto"``, the passes before it handed over to Lloyd's kernel, if it did).
+        final assignment to the returned centres when that needed a pass of its own.  With
+        ``algorithm="auto"``, only the filter's passes: those after Lloyd's kernel handed over
+        to it, or before it handed the run back to Lloyd's kernel.
         None for a run of Lloyd's loop alone, which computes ``n * k`` distances per pass.
     """
 
@@ -475,7 +492,8 @@ def kmeans(
     algorithm : {"auto", "lloyd", "filter"}
         ``"lloyd"``: all ``n * k`` distances per iteration; ``"filter"``: the kd-tree filtering
         algorithm (:mod:`coursekit.kmeans_filter`), the same iterations with far fewer distances
-        in low dimension; ``"auto"`` (default): the faster for the data's shape (see the module
+        in low dimension; ``"auto"`` (default): the faster for the data's shape, switching
+        between them when the filter's work shows it pays or does not (see the module
         docstring).  From the same initial centres all give the same labels and ``n_iter``.
 
     Returns
@@ -567,14 +585,26 @@ def _select_step(backend, work):
 
 
 def _select_algorithm(algorithm, backend, n, k, d):
-    """What ``algorithm="auto"`` starts with for data of this shape (see the module docstring)."""
+    """What ``algorithm="auto"`` starts with for data of this shape (see the module docstring):
+    ``"filter"``, ``"lloyd-then-filter"`` (Lloyd's kernel until the run has lasted as many passes
+    as the tree costs to build) or ``"lloyd"``."""
     if algorithm != "auto":
         return algorithm
-    if backend == "numpy" or n * k * d < _NUMBA_MIN_WORK:
+    if backend == "numpy" or n * k * d < _NUMBA_MIN_WORK or n < _FILTER_MIN_N or k < _FILTER_MIN_K:
         return "lloyd"
-    if d <= _FILTER_MAX_D and n >= _FILTER_MIN_N and k >= _FILTER_MIN_K:
+    if d <= _FILTER_MAX_D:
         return "filter"
+    if d <= _FILTER_LAZY_MAX_D:
+        return "lloyd-then-filter"
     return "lloyd"
+
+
+def _passes_worth_a_tree(n, k):
+    """Lloyd passes that cost about as much as building the kd-tree (measured at d = 12..16:
+    the build took 10 log2(n / leaf size) / k passes, give or take 30%)."""
+    from .kmeans_filter import DEFAULT_LEAF_SIZE
+
+    return max(1, int(np.ceil(_TREE_BUILD_PASSES * np.log2(max(2.0, n / DEFAULT_LEAF_SIZE)) / k)))
 
 
 class _LloydEngine:
@@ -593,6 +623,10 @@ class _LloydEngine:
     def start(self):
         """A new run: the next pass has no previous labels to compare with."""
         self._previous = None
+
+    def continue_from(self, labels):
+        """Take over a run whose latest pass gave ``labels``: the next pass compares with them."""
+        self._previous = self._labels = labels.copy()
 
     def step(self, centers):
         """``(objective, sums, counts, changed)``; ``changed`` is None on a run's first pass."""
@@ -623,6 +657,12 @@ class _FilterEngine:
         self._first = True
         self.stats = []
 
+    def continue_from(self, labels):
+        """Take over a run whose latest pass gave ``labels``: the next pass compares with them."""
+        self.tree.set_labels(labels)
+        self._first = False
+        self.stats = []
+
     def step(self, centers):
         objective, sums, counts, n_changed = self.tree.step(centers)
         changed = None if self._first else n_changed > 0
@@ -635,18 +675,28 @@ class _FilterEngine:
 
 
 class _AutoEngine:
-    """The filter, handing over to Lloyd's kernel for good after a pass that computed more than
-    ``_FILTER_MAX_WORK * n * k`` distances (the tree does not separate these data)."""
+    """``algorithm="auto"`` on data the tree may separate: the kd-tree filter, started at once or
+    (``lloyd_first`` > 0) after that many passes of Lloyd's kernel in a run that has not ended by
+    then.  The tree does not separate the data when a filter pass computes more than twice
+    ``_FILTER_MAX_WORK * n * k`` distances, or two passes in a row more than that (one such pass
+    alone may be a poor start's first, centres crowded in one cluster); Lloyd's kernel then runs
+    the rest of the fit.  Every engine gives the same labels, so a switch between passes changes
+    nothing in the iterations."""
 
-    def __init__(self, X, k):
+    def __init__(self, X, k, lloyd_first=0):
         self.X, self.k = X, k
-        self.filter = _FilterEngine(X)
-        self.lloyd = None
+        self._lloyd_first = lloyd_first
+        self.filter = _FilterEngine(X) if lloyd_first == 0 else None
+        self.lloyd = _LloydEngine(X, _numba_step) if lloyd_first > 0 else None
+        self._current = self.filter or self.lloyd
+        self._given_up = False  # the filter did not pay on these data: Lloyd's kernel from now on
+        self._costly = 0  # filter passes in a row above the threshold
+        self._run_passes = 0
         self._passes = []
 
     @property
     def name(self):
-        return "filter" if self.lloyd is None else "lloyd"
+        return self._current.name
 
     @property
     def stats(self):
@@ -655,26 +705,43 @@ class _AutoEngine:
 
     def start(self):
         self._passes = []
-        (self.filter if self.lloyd is None else self.lloyd).start()
+        self._run_passes = 0
+        self._costly = 0
+        if self.filter is not None and not self._given_up:
+            self._current = self.filter  # a tree built in an earlier run (n_init > 1) serves again
+        self._current.start()
 
     def step(self, centers):
-        if self.lloyd is not None:
+        self._run_passes += 1
+        if self._current is self.lloyd and self.filter is None and not self._given_up \
+                and self._run_passes > self._lloyd_first:
+            # The run has outlasted the passes a tree costs: build it and go on with it.
+            self.filter = _FilterEngine(self.X)
+            self.filter.continue_from(self.lloyd.labels())
+            self._current = self.filter
+        if self._current is self.lloyd:
             return self.lloyd.step(centers)
         out = self.filter.step(centers)
         self._passes.append(self.filter.stats[-1])
-        if self._passes[-1].distance_computations > _FILTER_MAX_WORK * self.X.shape[0] * self.k:
-            self.lloyd = _LloydEngine(self.X, _numba_step)
-            # Lloyd's next pass compares its labels with this one's, as in an unbroken run.
-            self.lloyd._previous = self.lloyd._labels = self.filter.labels().copy()
+        work = self._passes[-1].distance_computations / (self.X.shape[0] * self.k)
+        self._costly = self._costly + 1 if work > _FILTER_MAX_WORK else 0
+        if self._costly == 2 or work > 2 * _FILTER_MAX_WORK:
+            self._given_up = True
+            if self.lloyd is None:
+                self.lloyd = _LloydEngine(self.X, _numba_step)
+            self.lloyd.continue_from(self.filter.labels())
+            self._current = self.lloyd
         return out
 
     def labels(self):
-        return self.filter.labels() if self.lloyd is None else self.lloyd.labels()
+        return self._current.labels()
 
 
 def _make_engine(X, k, algorithm, backend):
     n, d = X.shape
     chosen = _select_algorithm(algorithm, backend, n, k, d)
+    if chosen == "lloyd-then-filter":
+        return _AutoEngine(X, k, lloyd_first=_passes_worth_a_tree(n, k))
     if chosen == "filter":
         return _AutoEngine(X, k) if algorithm == "auto" else _FilterEngine(X)
     return _LloydEngine(X, _select_step(backend, n * k * d))

@@ -247,6 +247,12 @@ class KDTree:
         sums, counts, objective, changed, _ = self._pass_kernel(centers, False)
         return objective, sums, counts, changed
 
+    def set_labels(self, labels):
+        """Make ``labels`` (int64, shape (N,), in the order of the data) the latest pass's labels,
+        so that the next :meth:`step` counts its changes against them (another algorithm's pass)."""
+        self._labels[:] = labels[self.perm]
+        self._stamp_iter[:] = -2  # no node is known to be settled to its points' labels
+
     @property
     def last_stats(self):
         """:class:`FilterStats` of the latest pass."""

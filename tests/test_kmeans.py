@@ -757,7 +757,9 @@ def test_filter_n_init_history_and_warning_like_lloyd():
     np.testing.assert_array_equal(c.labels, ref.labels_)
 
 
-def test_auto_algorithm_picks_by_shape(monkeypatch):
+@pytest.fixture
+def trees_built(monkeypatch):
+    """The (n, d) of every kd-tree built while the test runs."""
     import coursekit.kmeans_filter as kf
 
     built = []
@@ -768,11 +770,20 @@ def test_auto_algorithm_picks_by_shape(monkeypatch):
         original(self, X, leaf_size)
 
     monkeypatch.setattr(kf.KDTree, "__init__", spy)
+    return built
+
+
+def test_auto_algorithm_picks_by_shape(trees_built):
+    built = trees_built
     small = km.kmeans(blobs(0, 300, 2, 3), 3, rng=0)  # homework size: NumPy Lloyd, no numba
     assert small.algorithm == "lloyd" and built == []
     low_d = km.kmeans(blobs(0, 30_000, 2, 5), 5, rng=0)
     assert low_d.algorithm == "filter" and built == [(30_000, 2)]
-    high_d = km.kmeans(blobs(0, 30_000, 16, 5), 5, rng=0)
+    # d = 16: Lloyd first; this run ends long before a tree would have paid for itself.
+    assert km._passes_worth_a_tree(30_000, 5) == 20
+    mid_d = km.kmeans(blobs(0, 30_000, 16, 5), 5, rng=0)
+    assert mid_d.algorithm == "lloyd" and mid_d.n_iter < 20 and len(built) == 1 and mid_d.stats is None
+    high_d = km.kmeans(blobs(0, 30_000, 24, 5), 5, rng=0)
     assert high_d.algorithm == "lloyd" and len(built) == 1
     forced = km.kmeans(blobs(0, 30_000, 2, 5), 5, rng=0, backend="numpy")
     assert forced.algorithm == "lloyd"
@@ -780,30 +791,92 @@ def test_auto_algorithm_picks_by_shape(monkeypatch):
     assert few_centres.algorithm == "lloyd" and len(built) == 1
 
 
+def _handed_over_after(stats, n, k):
+    """The documented rule: the filter pass after which auto hands over to Lloyd's kernel (1-based;
+    None if it never does): one pass above 2 * threshold * n k, or two in a row above threshold."""
+    costly = 0
+    for p, s in enumerate(stats, 1):
+        work = s.distance_computations / (n * k)
+        costly = costly + 1 if work > km._FILTER_MAX_WORK else 0
+        if costly == 2 or work > 2 * km._FILTER_MAX_WORK:
+            return p
+    return None
+
+
+def _same_run(a, b):
+    assert a.n_iter == b.n_iter and a.converged == b.converged
+    assert len(a.label_history) == len(b.label_history)
+    for la, lb in zip(a.label_history, b.label_history):
+        np.testing.assert_array_equal(la, lb)
+    np.testing.assert_allclose(a.centers, b.centers, rtol=1e-10, atol=1e-12)
+    assert a.inertia == pytest.approx(b.inertia, rel=1e-10)
+
+
 def test_auto_hands_over_to_lloyd_when_the_tree_does_not_separate_the_data():
-    # Uniform points in 8 dimensions: the filter's first pass computes more than a quarter of
-    # Lloyd's n k distances, so auto continues with Lloyd's kernel; on blobs it keeps the filter.
-    # Either way the iterations are Lloyd's.
+    # Uniform points in 8 dimensions: the filter's passes compute too large a share of Lloyd's
+    # n k distances, so auto continues with Lloyd's kernel; on blobs it keeps the filter.  Either
+    # way the iterations are Lloyd's.
     X = np.random.default_rng(3).uniform(size=(20_000, 8))
     init = km.kmeans_plus_plus(X, 12, rng=0)
     with pytest.warns(ConvergenceWarning):
         auto = km.kmeans(X, 12, init=init, tol=0, max_iter=15, algorithm="auto", keep_label_history=True)
     with pytest.warns(ConvergenceWarning):
         lloyd = km.kmeans(X, 12, init=init, tol=0, max_iter=15, algorithm="lloyd", keep_label_history=True)
-    assert auto.algorithm == "lloyd" and len(auto.stats) == 1
-    assert auto.stats[0].distance_computations > 0.25 * 20_000 * 12
-    assert auto.n_iter == lloyd.n_iter and auto.converged == lloyd.converged
-    for a, b in zip(auto.label_history, lloyd.label_history):
-        np.testing.assert_array_equal(a, b)
-    np.testing.assert_allclose(auto.centers, lloyd.centers, rtol=1e-10, atol=1e-12)
+    assert auto.algorithm == "lloyd" and len(auto.stats) == _handed_over_after(auto.stats, 20_000, 12) <= 2
+    _same_run(auto, lloyd)
     Xb = blobs(5, 20_000, 8, 12, 1.0)
     init = km.kmeans_plus_plus(Xb, 12, rng=0)
-    auto = km.kmeans(Xb, 12, init=init, algorithm="auto")
-    lloyd = km.kmeans(Xb, 12, init=init, algorithm="lloyd")
+    auto = km.kmeans(Xb, 12, init=init, algorithm="auto", keep_label_history=True)
+    lloyd = km.kmeans(Xb, 12, init=init, algorithm="lloyd", keep_label_history=True)
     assert auto.algorithm == "filter" and len(auto.stats) >= auto.n_iter
-    assert all(s.distance_computations <= 0.25 * 20_000 * 12 for s in auto.stats)
-    np.testing.assert_array_equal(auto.labels, lloyd.labels)
-    assert auto.n_iter == lloyd.n_iter
+    assert all(s.distance_computations <= km._FILTER_MAX_WORK * 20_000 * 12 for s in auto.stats)
+    _same_run(auto, lloyd)
+
+
+@pytest.mark.parametrize("spread, finishes_on", [(1.0, "filter"), (2.0, "lloyd")])
+def test_auto_in_12_dimensions_builds_the_tree_once_a_run_outlasts_its_cost(spread, finishes_on, trees_built):
+    # A long run (a poor start): Lloyd's kernel for the passes a tree costs, then the tree.  On
+    # separated blobs the filter finishes the run; on overlapping ones its passes compute too
+    # many distances and Lloyd's kernel takes the run back.  The iterations are Lloyd's.
+    X = blobs(5, 20_000, 12, 12, spread)
+    init = X[:12].copy()
+    m = km._passes_worth_a_tree(20_000, 12)
+    auto = km.kmeans(X, 12, init=init, tol=0, algorithm="auto", keep_label_history=True)
+    lloyd = km.kmeans(X, 12, init=init, tol=0, algorithm="lloyd", keep_label_history=True)
+    _same_run(auto, lloyd)
+    assert auto.n_iter > m and trees_built == [(20_000, 12)]
+    assert auto.algorithm == finishes_on
+    if finishes_on == "filter":
+        # every pass after the first m was the filter's (the final assignment needs none here)
+        assert len(auto.stats) in (auto.n_iter - m, auto.n_iter - m + 1)
+        assert all(s.distance_computations <= km._FILTER_MAX_WORK * 20_000 * 12 for s in auto.stats)
+    else:
+        assert len(auto.stats) == _handed_over_after(auto.stats, 20_000, 12) <= 2
+
+
+def test_auto_reuses_its_tree_in_later_runs(trees_built):
+    X = blobs(5, 20_000, 12, 12, 0.5)
+    auto = km.kmeans(X, 12, init="random", n_init=3, rng=4, tol=0, algorithm="auto", keep_label_history=True)
+    lloyd = km.kmeans(X, 12, init="random", n_init=3, rng=4, tol=0, algorithm="lloyd", keep_label_history=True)
+    _same_run(auto, lloyd)
+    assert trees_built == [(20_000, 12)]  # built in the first long run, never again
+    assert auto.algorithm == "filter" and len(auto.stats) >= auto.n_iter  # the best run: all filter
+
+
+def test_auto_keeps_the_filter_after_one_costly_pass_from_a_poor_start():
+    # All twelve centres start in one blob: the first pass has boundaries through dense points
+    # everywhere and costs more than the threshold, the next ones far less.
+    rng = np.random.default_rng(6)
+    means = rng.normal(0, 4, size=(12, 8))
+    z = rng.integers(12, size=20_000)
+    X = means[z] + 0.5 * rng.normal(size=(20_000, 8))
+    init = X[np.flatnonzero(z == 0)[:12]]
+    auto = km.kmeans(X, 12, init=init, tol=0, algorithm="auto", keep_label_history=True)
+    lloyd = km.kmeans(X, 12, init=init, tol=0, algorithm="lloyd", keep_label_history=True)
+    _same_run(auto, lloyd)
+    work = [s.distance_computations / (20_000 * 12) for s in auto.stats]
+    assert 2 * km._FILTER_MAX_WORK >= work[0] > km._FILTER_MAX_WORK >= max(work[1:])
+    assert auto.algorithm == "filter" and len(auto.stats) >= auto.n_iter
 
 
 @pytest.mark.parametrize(

@@ -134,7 +134,8 @@ def _format(violations):
 def _goto(page, url):
     response = page.goto(url, wait_until="load")
     assert response is not None and response.ok, f"{url}: HTTP {response.status if response else '?'}"
-    page.wait_for_load_state("networkidle")
+    # Not "networkidle" (500 ms without a request): on a loaded machine it can wait out its
+    # timeout; what the checks need is explicit -- MathJax done here, images decoded by IMAGES_JS.
     page.evaluate(WAIT_MATHJAX_JS)
 
 

@@ -62,14 +62,23 @@ def _number(v):
     return f"{v:.6g}"
 
 
+# A longer array is shown by its first and last entries and its length (a list of 201
+# log-likelihoods would bury the hint under it).
+_SHOWN = 12
+_HEAD, _TAIL = 8, 3
+
+
 def fmt(value):
     """An array or number on one line, as the student would type it (6 significant digits)."""
     arr = _asarray(value)
     if arr.ndim == 0:
         return _number(float(arr)) if arr.dtype.kind in "fiub" else str(arr)
-    if arr.ndim == 1:
-        return "[" + ", ".join(_number(float(v)) for v in arr) + "]"
-    return "[" + ", ".join(fmt(row) for row in arr) + "]"
+    show = (lambda v: _number(float(v))) if arr.ndim == 1 else fmt
+    if arr.shape[0] <= _SHOWN:
+        return "[" + ", ".join(show(v) for v in arr) + "]"
+    head = ", ".join(show(v) for v in arr[:_HEAD])
+    tail = ", ".join(show(v) for v in arr[-_TAIL:])
+    return f"[{head}, …, {tail}] ({arr.shape[0]} {'values' if arr.ndim == 1 else 'rows'})"
 
 
 def mismatch(call, got, expected, hint=None):

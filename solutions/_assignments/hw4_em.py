@@ -284,8 +284,9 @@ With $N_k = \sum_n r_{nk}$: $\pi_k = N_k / N$, $\boldsymbol\mu_k = \frac{1}{N_k}
 parameters that maximise EM's lower bound for the given responsibilities, which is why an EM
 iteration never decreases the log-likelihood. `coursekit.mixture.fit` and scikit-learn add a small
 `reg_covar` to the diagonal of each $\Sigma_k$ to keep it invertible; the M-step then no longer
-maximises the bound, and the log-likelihood can go down (chapter 7 shows it on standardised Old
-Faithful with `reg_covar` between 1e-3 and 1e-1). Here, add nothing.
+maximises the bound, and an iteration can lower the log-likelihood, by at most a bounded amount
+$\Delta$ (`coursekit.mixture.reg_covar_gap`; chapter 7, "What is guaranteed, exactly", shows such
+falls on standardised Old Faithful). Here, add nothing.
 """),
     answer("m_step", M_STEP),
     visible_test(AID, "m_step"),

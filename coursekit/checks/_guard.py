@@ -5,7 +5,7 @@ themselves:
 
 * **No delegation.**  While the student's function runs (:class:`own_work`), a profile hook
   (``sys.setprofile``, and ``threading.setprofile`` for threads it starts) watches every call:
-  any Python code of coursekit, ``scipy.stats`` or scikit-learn that runs -- a public or private
+  any Python code of coursekit, ``scipy.stats``, ``scipy.cluster`` or scikit-learn that runs -- a public or private
   function, a method, a property, a module executed by a fresh import -- however the student
   got hold of it (``from``-imports, aliases, ``importlib``, ``__import__``, attributes of a module
   object, a default argument...) marks the call as delegating, and the check fails with
@@ -94,7 +94,7 @@ _SCALAR_TYPES = (float, int, _np.float64, _np.float32, _np.float16, _np.int64, _
                  _np.int16, _np.int8, _np.uint64, _np.uint32, _np.uint16, _np.uint8)
 
 DELEGATION_MESSAGE = (
-    "your function must not call coursekit, scipy.stats or scikit-learn: write it yourself with "
+    "your function must not call coursekit, scipy.stats, scipy.cluster or scikit-learn: write it yourself with "
     "numpy (scipy.special and scipy.linalg are fine)"
 )
 
@@ -224,18 +224,20 @@ def _package_dir(name):
 
 _COURSEKIT_DIR = os.path.realpath(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) + os.sep
 _CHECKS_DIR = _COURSEKIT_DIR + "checks" + os.sep
-_BLOCKED_DIRS = _tuple(d for d in (_COURSEKIT_DIR, _package_dir("scipy.stats"), _package_dir("sklearn")) if d)
+# scipy.cluster.vq holds k-means itself (kmeans2, vq): a reference for hw3 as scipy.stats is for hw1-hw2.
+_BLOCKED_DIRS = _tuple(d for d in (_COURSEKIT_DIR, _package_dir("scipy.stats"), _package_dir("scipy.cluster"),
+                                   _package_dir("sklearn")) if d)
 _BLOCKED_DIRS += _tuple(os.path.abspath(d[:-1]) + os.sep for d in _BLOCKED_DIRS
                         if os.path.abspath(d[:-1]) + os.sep not in _BLOCKED_DIRS)
 # The grading worker's modules may run in the kernel; they are no reference to delegate to.
 _EXEMPT_DIRS = (_COURSEKIT_DIR + "grading" + os.sep,)
-_BLOCKED_MODULES = ("coursekit", "scipy.stats", "sklearn")
+_BLOCKED_MODULES = ("coursekit", "scipy.stats", "scipy.cluster", "sklearn")
 _EXEMPT_MODULES = ("coursekit.checks", "coursekit.grading")
 
 
 def _blocked_module(name):
     return (_type(name) is str and (name in _BLOCKED_MODULES or name.startswith(("coursekit.", "scipy.stats.",
-                                                                                     "sklearn.")))
+                                                                                     "scipy.cluster.", "sklearn.")))
             and not (name in _EXEMPT_MODULES or name.startswith(("coursekit.checks.", "coursekit.grading."))))
 
 
@@ -287,7 +289,7 @@ def _profile(frame, event, arg):
     """Installed while the student's code runs: records calls into the references.
 
     Reference stand-ins switch it off while their reference runs (only checks' code runs then),
-    so whatever runs coursekit, scipy.stats or scikit-learn with the hook on is the student's.
+    so whatever runs coursekit, scipy.stats, scipy.cluster or scikit-learn with the hook on is the student's.
     """
     if event == "call":
         code = frame.f_code
@@ -439,16 +441,19 @@ class own_work:  # noqa: N801
         return False
 
 
-def reference_backed(reference):
+def reference_backed(reference, calls=None):
     """A stand-in for an earlier task: runs ``reference`` (a lambda of the checks) on plain inputs.
 
     Student code calls it in place of its own earlier function.  Only plain arrays and numbers
     get in (no student object runs inside), the reference must be one written in the checks
     (:func:`_trusted`), and the profile hook is off while it runs, so the reference costs what
-    it costs outside the guard.
+    it costs outside the guard.  ``calls``, a list, gets one entry per call (a check can then
+    tell a student whose function never called the earlier one).
     """
 
     def standin(*args):
+        if calls is not None:
+            calls.append(_len(args))
         args = _tuple(_plain_argument(a) for a in args)
         if not _trusted(reference):
             _state["tampered"] = "a stand-in's reference was replaced"

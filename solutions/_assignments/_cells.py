@@ -104,7 +104,8 @@ How this works:
 * Write each function in its cell, keeping its name and arguments; you may add helper functions.
   An unwritten function raises `NotImplementedError` naming its task.
 * Use NumPy (and, if you like, `scipy.special` and `scipy.linalg`). A function that calls
-  `coursekit`, `scipy.stats` or scikit-learn, however it imports them, scores zero for that task.
+  `coursekit`, `scipy.stats`, `scipy.cluster` or scikit-learn, however it imports them, scores
+  zero for that task (any function of yours: the graded one or a helper it calls).
 * Each function's docstring is its contract: any implementation that meets it gets full marks,
   loops or vectorised.
 * Below each function, its **visible test** (1 point) tries a small worked example; when it fails

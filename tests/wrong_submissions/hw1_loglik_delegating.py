@@ -11,7 +11,7 @@ def log_likelihood(X, mean, cov):
 ''',
 }
 
-_MSG = 'your function must not call coursekit, scipy.stats or scikit-learn'
+_MSG = 'your function must not call coursekit, scipy.stats, scipy.cluster or scikit-learn'
 EXPECTED = {
     'test_log_likelihood_visible': _MSG,
     'test_log_likelihood_reference': _MSG,

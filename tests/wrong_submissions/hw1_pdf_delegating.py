@@ -11,7 +11,7 @@ def gaussian_pdf(X, mean, cov):
 ''',
 }
 
-_MSG = 'your function must not call coursekit, scipy.stats or scikit-learn'
+_MSG = 'your function must not call coursekit, scipy.stats, scipy.cluster or scikit-learn'
 EXPECTED = {
     'test_gaussian_pdf_visible': _MSG,
     'test_gaussian_pdf_reference': _MSG,

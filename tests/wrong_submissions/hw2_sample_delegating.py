@@ -13,7 +13,7 @@ def sample_gmm(weights, means, covs, n, rng):
 ''',
 }
 
-_MSG = 'your function must not call coursekit, scipy.stats or scikit-learn'
+_MSG = 'your function must not call coursekit, scipy.stats, scipy.cluster or scikit-learn'
 EXPECTED = {
     'test_sample_gmm_visible': _MSG,
     'test_sample_gmm_frequencies': _MSG,

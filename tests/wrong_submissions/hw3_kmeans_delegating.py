@@ -12,7 +12,7 @@ def kmeans(X, init_centers, max_iter):
 ''',
 }
 
-_MSG = 'your function must not call coursekit, scipy.stats or scikit-learn'
+_MSG = 'your function must not call coursekit, scipy.stats, scipy.cluster or scikit-learn'
 EXPECTED = {
     'test_kmeans_visible': _MSG,
     'test_kmeans_reference': _MSG,

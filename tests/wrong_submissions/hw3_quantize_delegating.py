@@ -11,7 +11,7 @@ def quantize_colors(image, k, rng):
 ''',
 }
 
-_MSG = 'your function must not call coursekit, scipy.stats or scikit-learn'
+_MSG = 'your function must not call coursekit, scipy.stats, scipy.cluster or scikit-learn'
 EXPECTED = {
     'test_quantize_colors_visible': _MSG,
     'test_quantize_colors_format': _MSG,

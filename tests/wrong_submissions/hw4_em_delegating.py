@@ -12,7 +12,7 @@ def em_gmm(X, init_weights, init_means, init_covs, max_iter, tol):
 ''',
 }
 
-_MSG = 'your function must not call coursekit, scipy.stats or scikit-learn'
+_MSG = 'your function must not call coursekit, scipy.stats, scipy.cluster or scikit-learn'
 EXPECTED = {
     'test_em_gmm_visible': _MSG,
     'test_em_gmm_reference': _MSG,

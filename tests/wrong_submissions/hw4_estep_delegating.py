@@ -11,7 +11,7 @@ def e_step(X, weights, means, covs):
 ''',
 }
 
-_MSG = 'your function must not call coursekit, scipy.stats or scikit-learn'
+_MSG = 'your function must not call coursekit, scipy.stats, scipy.cluster or scikit-learn'
 EXPECTED = {
     'test_e_step_visible': _MSG,
     'test_e_step_reference': _MSG,

@@ -12,7 +12,7 @@ def fit_gaussian_bayes(X, y):
 ''',
 }
 
-_MSG = 'your function must not call coursekit, scipy.stats or scikit-learn'
+_MSG = 'your function must not call coursekit, scipy.stats, scipy.cluster or scikit-learn'
 EXPECTED = {
     'test_fit_gaussian_bayes_visible': _MSG,
     'test_fit_gaussian_bayes_priors_means': _MSG,

@@ -178,6 +178,10 @@ def _update_diagnosis(X, labels, k, got, ref, numbers):
         if close(got, _relocated(X, labels, k, last_on_tie=True), 1e-9, 1e-9):
             return ("update_centers: when several points are equally far from their cluster's mean, the one with "
                     "the lowest index goes to the empty cluster first")
+        if close(got, _relocated(X, labels, k, recompute=True), 1e-9, 1e-9):
+            return ("update_centers: with several empty clusters, the distances to the means are computed once, "
+                    "before any point moves: the second empty cluster takes the farthest point left on that list, "
+                    "not the farthest from the means after the first move")
         return ("update_centers: the centre of an empty cluster (and of the cluster that lost a point to it) does not "
                 "follow the docstring's rule: the empty cluster takes the point farthest from its own cluster's mean")
     medians = _np.stack([_np.median(X[labels == j], axis=0) for j in range(k)])
@@ -189,20 +193,27 @@ def _update_diagnosis(X, labels, k, got, ref, numbers):
     return None
 
 
-def _relocated(X, labels, k, last_on_tie):
-    """The docstring's empty-cluster rule, with ties sent to the lowest (or, wrongly, the highest) index."""
+def _relocated(X, labels, k, last_on_tie=False, recompute=False):
+    """The docstring's empty-cluster rule, or one of two slips: ties sent to the highest index, or the
+    distances computed again after each move (the docstring computes them once)."""
+    labels = labels.copy()
     counts = _np.bincount(labels, minlength=k).astype(float)
     sums = _np.zeros((k, X.shape[1]))
     _np.add.at(sums, labels, X)
-    dist = ((X - (sums / _np.maximum(counts, 1)[:, None])[labels]) ** 2).sum(axis=1)
-    if last_on_tie:
-        order = dist.size - 1 - _np.argsort(-dist[::-1], kind="stable")
-    else:
-        order = _np.argsort(-dist, kind="stable")
-    for j, i in zip(_np.flatnonzero(counts == 0), order):
+    taken = _np.zeros(labels.size, dtype=bool)
+    dist = None
+    for j in _np.flatnonzero(counts == 0):
+        if dist is None or recompute:
+            dist = ((X - (sums / _np.maximum(counts, 1)[:, None])[labels]) ** 2).sum(axis=1)
+        free = _np.where(taken, -_np.inf, dist)
+        if last_on_tie:
+            i = free.size - 1 - int(_np.argmax(free[::-1]))
+        else:
+            i = int(_np.argmax(free))
         sums[labels[i]] -= X[i]
         counts[labels[i]] -= 1
         sums[j], counts[j] = X[i], 1
+        labels[i], taken[i] = j, True
     return sums / counts[:, None]
 
 
@@ -212,12 +223,15 @@ _UPDATE_CASES = (
     (_np.array([[0.0], [1.0], [3.0], [10.0]]), _np.array([0, 0, 0, 1]), 3),
     # x = 0 and x = 2 are equally far from their mean 1: the lower index, x = 0, moves
     (_np.array([[0.0], [2.0], [10.0]]), _np.array([0, 0, 1]), 3),
+    # clusters 2 and 3 are empty: they take x = 30, then x = 0 (the distances are computed once, before
+    # x = 30 leaves; computed again after, x = 100 would be the farthest)
+    (_np.array([[0.0], [1.0], [2.0], [30.0], [100.0], [104.0]]), _np.array([0, 0, 0, 0, 1, 1]), 4),
 )
 
 
 @visible(TASKS[1])
 def visible_update_centers(update_centers):
-    """Two clusters in 2-D; then an empty cluster (D = 1), once with a tie for the farthest point."""
+    """Two clusters in 2-D; then empty clusters (D = 1): one, one with a tie for the farthest point, two."""
     for X, labels, k in _UPDATE_CASES:
         call = f"update_centers(X, labels, k) with X = {fmt(X)}, labels = {fmt(labels)}, k = {k}"
         expected = _km.update(X, labels, k)
@@ -254,10 +268,13 @@ def check_update_matches_reference(update_centers, seeds):
 
 
 # Beyond the random cases: two points tie for the largest distance (the lower index moves), and
-# two empty clusters (taken in increasing order of j, farthest point first).
+# two empty clusters (taken in increasing order of j, from one list of distances computed before
+# any point moves: computed again after the first move, the second would take another point).
 _EMPTY_CASES = (
     (_np.array([[0.0], [2.0], [10.0]]), _np.array([0, 0, 1]), 3),
     (_np.array([[0.0], [1.0], [3.0], [10.0], [11.0]]), _np.array([0, 0, 0, 1, 1]), 4),
+    (_np.array([[5.0, 0.0], [0.0, 0.0], [1.0, 1.0], [40.0, 3.0], [90.0, 90.0], [95.0, 90.0], [90.0, 96.0]]),
+     _np.array([2, 2, 2, 2, 0, 0, 0]), 5),
 )
 
 

@@ -12,8 +12,8 @@ import scipy.special as _special
 
 from .. import gaussian as _gaussian
 from .. import mixture as _mixture
-from ._guard import (array_equal, array_of_shape, call_student, check, close, fail, npall, plain, quiet,
-                     reference_backed, tuple_of)
+from ._guard import (Fail, NotWritten, array_equal, array_of_shape, call_student, check, close, fail, npall, plain,
+                     quiet, reference_backed, tuple_of)
 from ._guard import rng as _rng
 from ._instances import about, fmt, mismatch, mixture_instance
 from ._progress import Helper, Task, visible, where_you_stand
@@ -128,7 +128,7 @@ _SAMPLE_CASE = (_np.array([0.2, 0.8]), _np.array([[0.0, 0.0], [10.0, 10.0]]),
 
 @visible(TASKS[0])
 def visible_sample_gmm(sample_gmm):
-    """5000 points of a 2-component mixture: shapes, reproducibility, label frequencies, spread."""
+    """5000 points of a 2-component mixture: shapes, reproducibility, label frequencies, spread; then n = 0."""
     weights, means, covs = _SAMPLE_CASE
     n = 5000
     call = (f"sample_gmm(weights, means, covs, n, rng) with weights = {fmt(weights)}, means = {fmt(means)}, "
@@ -146,11 +146,26 @@ def visible_sample_gmm(sample_gmm):
     message = _moments_diagnosis(X, z, means, covs, "sample_gmm", _zcrit(2, 2, 1e-9), numbers=True)
     if message:
         fail(f"{call}\n  {message}")
+    with about(call.replace(f"n = {n}", "n = 0")):
+        _no_points(sample_gmm, "sample_gmm", weights, means, covs, _T4A, False)
+
+
+def _no_points(func, name, weights, means, covs, task, fixed):
+    """N = 0 (the docstring allows it): empty X of shape (0, D) and z of shape (0,)."""
+    k, d = means.shape
+    try:
+        _sample_output(call_student(func, name, weights, means, covs, 0, _rng(0), task=task), name,
+                       None if fixed else 0, k, d)
+    except NotWritten:
+        raise
+    except Fail as exc:
+        fail(f"{name} with n = 0: {exc.args[0]} (with no point to draw, X has shape (0, D) and z shape (0,))")
 
 
 @check
 def check_sample_frequencies(sample_gmm, seeds, n=6000):
-    """Label frequencies match the weights (chi-square test)."""
+    """Label frequencies match the weights (chi-square test); n = 0 gives empty arrays."""
+    _no_points(sample_gmm, "sample_gmm", *_sampling_instance(seeds[0]), _T4A, False)
     for seed in seeds:
         weights, means, covs = _sampling_instance(seed)
         k, d = means.shape
@@ -230,7 +245,7 @@ _FIXED_CASES = (
 
 @visible(TASKS[1])
 def visible_sample_gmm_fixed_counts(sample_gmm_fixed_counts):
-    """The counts for n = 10 (no half, then two halves), reproducibility."""
+    """The counts for n = 10 (no half, then two halves), reproducibility; then n = 0."""
     name = "sample_gmm_fixed_counts"
     for weights, means, covs, n in _FIXED_CASES:
         k, d = means.shape
@@ -250,6 +265,8 @@ def visible_sample_gmm_fixed_counts(sample_gmm_fixed_counts):
                                               True)
             if message:
                 fail(message)
+    with about(call.replace(f"n = {n}", "n = 0")):
+        _no_points(sample_gmm_fixed_counts, name, weights, means, covs, _T4B, True)
 
 
 def _fixed_instance(seed, n):
@@ -272,6 +289,7 @@ def check_fixed_counts(sample_gmm_fixed_counts, seeds):
     cases.append((_np.full(3, 1 / 3), _np.array([[0.0], [5.0], [10.0]]), _np.ones((3, 1, 1)), 10))
     # Exact halves (dyadic weights): 1.5, 4.5 and 6 round to 2, 5 and 6.
     cases.append((_np.array([0.125, 0.375, 0.5]), _np.array([[0.0], [5.0], [10.0]]), _np.ones((3, 1, 1)), 12))
+    _no_points(sample_gmm_fixed_counts, name, *cases[0][:3], _T4B, True)
     for weights, means, covs, n in cases:
         k, d = means.shape
         expected = _proportional_counts(n, weights)

@@ -34,8 +34,8 @@ def sample_gmm(weights, means, covs, n, rng):
     n : int
         N, the number of points, N >= 0.
     rng : numpy.random.Generator
-        The only source of randomness: the same seed must give the same (X, z); do not use
-        np.random.* functions or create another Generator.
+        The only source of randomness: the same seed must give the same (X, z), and another
+        seed another sample (so no np.random.* functions, and no Generator with a fixed seed).
 
     Returns
     -------
@@ -76,7 +76,8 @@ def sample_gmm_fixed_counts(weights, means, covs, n, rng):
     n : int
         N, the nominal number of points, N >= 0.
     rng : numpy.random.Generator
-        The only source of randomness (same seed, same output).
+        The only source of randomness, as in sample_gmm (same seed, same output; another seed,
+        another sample).
 
     Returns
     -------
@@ -171,7 +172,7 @@ Cholesky factor of $\Sigma$ ($LL^\top = \Sigma$) and $\boldsymbol\varepsilon$ st
     answer("sample_gmm", SAMPLE_GMM),
     visible_test(AID, "sample_gmm"),
     hidden(AID, "test_sample_gmm_frequencies", 2,
-           "the label frequencies match the weights (chi-square test), D = 1..3.",
+           "the label frequencies match the weights (chi-square test), D = 1..3; N = 0 gives empty arrays.",
            "_checks.check_sample_frequencies(sample_gmm, seeds=[401, 402, 407])"),
     hidden(AID, "test_sample_gmm_moments", 2, "each component's points have its mean and covariance.",
            "_checks.check_sample_moments(sample_gmm, seeds=[411, 412, 413])"),
@@ -189,7 +190,8 @@ $\sum_k n_k$ points.
     answer("sample_gmm_fixed_counts", FIXED_COUNTS),
     visible_test(AID, "sample_gmm_fixed_counts"),
     hidden(AID, "test_sample_gmm_fixed_counts_counts", 2,
-           "exactly floor(N·π_k + 0.5) points per component, for several N and weights (halves included).",
+           "exactly floor(N·π_k + 0.5) points per component, for several N (0 included) and weights (halves "
+           "included).",
            "_checks.check_fixed_counts(sample_gmm_fixed_counts, seeds=[431, 432, 433, 434])"),
     hidden(AID, "test_sample_gmm_fixed_counts_moments", 1, "each component's points have its mean and covariance.",
            "_checks.check_fixed_moments(sample_gmm_fixed_counts, seeds=[441, 443])"),

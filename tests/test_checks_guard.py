@@ -1,6 +1,6 @@
 """The in-kernel guard of coursekit.checks (fast, in-process): what every check relies on.
 
-Delegation in every way a student can reach coursekit, scipy.stats or scikit-learn; impostor
+Delegation in every way a student can reach coursekit, scipy.stats, scipy.cluster or scikit-learn; impostor
 outputs; tampering from the notebook and from inside the graded function; earlier tasks replaced
 by the reference and put back.  The per-assignment messages are in test_homework_checks.py, the
 end-to-end behaviour through nbgrader in test_homework_grading.py.

@@ -248,3 +248,18 @@ def test_export_totals(course):
         grades = _grades(course, wrong.ASSIGNMENT, name)
         expected = sum(g[1] for gid, g in grades.items() if g[2] == "code" and gid not in wrong.EXPECTED)
         assert rows[(wrong.ASSIGNMENT, name)] == expected, name
+
+
+@pytest.mark.parametrize("aid", ASSIGNMENTS)
+def test_feedback_names_every_task_as_the_course_does(course, aid):
+    """The feedback's headings are the tasks' names (tests/test_task_names.py: the book uses the same)."""
+    import coursekit.checks
+
+    for student in ("solution", "blank"):
+        page = " ".join(_feedback(course, aid, student).split())
+        for task in coursekit.checks.ASSIGNMENTS[aid].TASKS:
+            assert task.heading.lstrip("# ") in page, (student, task.heading)
+    blank = _feedback(course, aid, "blank")
+    for task in coursekit.checks.ASSIGNMENTS[aid].TASKS:
+        if task.function:  # the unwritten function's message names its task
+            assert f"{task.function} ({task.name.split(':')[0]}) is not written yet" in blank, task.name

@@ -514,6 +514,19 @@ def test_where_you_stand_table(capsys):
     assert "N/(N-1)" in text  # the failing task's message
 
 
+def test_where_you_stand_shows_a_failing_task_s_whole_hint(capsys):
+    """The hint of a failing task is shown whole, wrapped under its row (no line over 100 characters)."""
+    namespace = {"__name__": "__main__", "np": np}
+    exec("def update_centers(X, labels, k):\n"  # an empty cluster stays NaN
+         "    return np.stack([X[labels == j].mean(axis=0) for j in range(k)])\n", namespace)
+    hw3.summary(namespace)
+    text = capsys.readouterr().out
+    assert all(len(line) <= 100 for line in text.splitlines()), text
+    row = " ".join(text[text.index("Task 5b"):text.index("Task 5c")].split())
+    assert "0/1 failed: update_centers: an empty cluster gave NaN (cluster 2 has no point), the mean of no points; " \
+           "follow the docstring's rule for empty clusters" in row, text
+
+
 def test_where_you_stand_never_runs_hidden_checks(monkeypatch, capsys):
     calls = []
     for name in [n for n in dir(hw1) if n.startswith("check_")]:

@@ -184,7 +184,7 @@ def where_you_stand(title, tasks, checks, helpers=(), namespace=None, machine=Fa
     return rows
 
 
-def _gist(message, width=80):
+def _gist(message, width=240):
     """The line of a visible test's message that names the mistake (not the call, not the values)."""
     lines = message.splitlines()
     named = [ln.strip() for ln in lines[1:] if ln.strip() and not ln.startswith("  ")]
@@ -225,7 +225,13 @@ def _print_table(title, rows, helper_rows):
         names = ", ".join(r["task"].split(":")[0] for r in by_hand)
         lines.append(f"Graded by hand: {points} points ({names}).")
     out = []
+    status_column = len(_row_text("x" * width, "", "", width))
     for line in lines:
-        out.extend(textwrap.wrap(line, 100, subsequent_indent="  ", break_on_hyphens=False) if len(line) > 100 and
-                   not line.startswith("  ") else [line])
+        if len(line) <= 100:
+            out.append(line)
+        elif line.startswith("  "):  # a task's row: its status continues under the status column
+            indent = status_column if status_column <= 50 else 6  # long task names: a narrow column reads badly
+            out.extend(textwrap.wrap(line, 100, subsequent_indent=" " * indent, break_on_hyphens=False))
+        else:
+            out.extend(textwrap.wrap(line, 100, subsequent_indent="  ", break_on_hyphens=False))
     print("\n".join(out))

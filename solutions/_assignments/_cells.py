@@ -76,12 +76,20 @@ from coursekit.checks import {aid} as _checks  # the checks the test cells call
 """.replace("\n\n\n", "\n\n"))
 
 
-def summary_cell(aid):
-    return setup("where_you_stand", f"""
+def summary_cells(aid):
+    """The assignment's end: a heading, then the cell that prints where the student stands."""
+    return [md("end", f"""
+## Where you stand
+
+The cell below runs the visible tests again (never the hidden ones) and prints one row per task.
+*Run All* stops at the first cell that raises, so while a task still fails, run this cell on its
+own (after running the cells above it), or type `coursekit check {aid}.ipynb` in a terminal: it
+runs every cell of your notebook in a fresh kernel and prints the same table.
+"""), setup("where_you_stand", f"""
 # Where you stand: runs the visible test of every task again (never a hidden one) and lists what is
 # left to write. From a terminal, `coursekit check {aid}.ipynb` prints the same table.
 _checks.summary()
-""")
+""")]
 
 
 def task_table(aid, signatures):

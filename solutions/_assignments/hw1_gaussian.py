@@ -1,6 +1,6 @@
 """hw1_gaussian: the Gaussian density, the log-likelihood and the MLE (tasks 1, 2, 3a, 3b)."""
 
-from ._cells import (answer, hidden, md, rules, setup_cell, signature, summary_cell, task_heading, task_table,
+from ._cells import (answer, hidden, md, rules, setup_cell, signature, summary_cells, task_heading, task_table,
                      visible_test, written)
 
 AID = "hw1_gaussian"
@@ -186,10 +186,5 @@ global maximum (assuming the $x_n$ are not all equal, so that $\hat\sigma^2 > 0$
 σ² and $\hat\sigma^2$ with 1/N (1), argument that it is a maximum (1).*
 ### END SOLUTION
 """),
-    md("end", r"""
-## Where you stand
-
-The cell below runs the visible tests again (never the hidden ones) and prints one row per task.
-"""),
-    summary_cell(AID),
+    *summary_cells(AID),
 ]

@@ -1,6 +1,6 @@
 """hw2_sampling: sampling from a Gaussian mixture, both ways, and its density (tasks 4a-4c)."""
 
-from ._cells import answer, hidden, md, rules, setup_cell, signature, summary_cell, task_heading, task_table, visible_test
+from ._cells import answer, hidden, md, rules, setup_cell, signature, summary_cells, task_heading, task_table, visible_test
 
 AID = "hw2_sampling"
 
@@ -206,10 +206,5 @@ $$p(\mathbf{x}) = \sum_{k=1}^{K} \pi_k\, \mathcal{N}(\mathbf{x} \mid \boldsymbol
     hidden(AID, "test_gmm_pdf_reference", 2, "matches the reference mixture density on random instances, D = 1..3.",
            "_checks.check_gmm_pdf_matches_reference(gmm_pdf, seeds=[461, 462, 463])"),
     hidden(AID, "test_gmm_pdf_1d", 1, "D = 1.", "_checks.check_gmm_pdf_one_dimensional(gmm_pdf, seeds=[471, 472])"),
-    md("end", r"""
-## Where you stand
-
-The cell below runs the visible tests again (never the hidden ones) and prints one row per task.
-"""),
-    summary_cell(AID),
+    *summary_cells(AID),
 ]

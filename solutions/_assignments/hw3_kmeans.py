@@ -1,6 +1,6 @@
 """hw3_kmeans: k-means step by step, then colour quantisation with it (tasks 5a-5d)."""
 
-from ._cells import answer, hidden, md, rules, setup_cell, signature, summary_cell, task_heading, task_table, visible_test
+from ._cells import answer, hidden, md, rules, setup_cell, signature, summary_cells, task_heading, task_table, visible_test
 
 AID = "hw3_kmeans"
 
@@ -218,10 +218,5 @@ with `np.rint`.
            "_checks.check_quantize_kmeans(quantize_colors, seeds=[571, 572])"),
     hidden(AID, "test_quantize_colors_reproducible", 1, "the same rng seed gives the same image.",
            "_checks.check_quantize_reproducible(quantize_colors, seeds=[581])"),
-    md("end", r"""
-## Where you stand
-
-The cell below runs the visible tests again (never the hidden ones) and prints one row per task.
-"""),
-    summary_cell(AID),
+    *summary_cells(AID),
 ]

@@ -1,6 +1,6 @@
 """hw4_em: the Gaussian Bayes classifier, then EM for a Gaussian mixture (tasks 6a-7c)."""
 
-from ._cells import answer, hidden, md, rules, setup_cell, signature, summary_cell, task_heading, task_table, visible_test
+from ._cells import answer, hidden, md, rules, setup_cell, signature, summary_cells, task_heading, task_table, visible_test
 
 AID = "hw4_em"
 
@@ -310,10 +310,5 @@ $(\ell_t - \ell_{t-1})/N$, tells you when to stop.
            "_checks.check_em_log_likelihoods(em_gmm, seeds=[761, 762])"),
     hidden(AID, "test_em_gmm_stopping", 1, "stops where tol (per point) and max_iter say.",
            "_checks.check_em_stopping(em_gmm, seeds=[771, 772])"),
-    md("end", r"""
-## Where you stand
-
-The cell below runs the visible tests again (never the hidden ones) and prints one row per task.
-"""),
-    summary_cell(AID),
+    *summary_cells(AID),
 ]

@@ -59,8 +59,6 @@ def _pdf_diagnosis(X, mean, cov, got, ref, numbers):
         return "the factor (2π)^(-D/2) of the normalising constant is missing"
     if close(got, ref * _np.exp(-0.5 * maha), 1e-6, 1e-300):
         return "the exponent is wrong: it is -½ (x-μ)ᵀ Σ⁻¹ (x-μ) (the ½ is missing)"
-    if close(got, ref * _np.exp(0.25 * maha), 1e-6, 1e-300):
-        return "the exponent is wrong: it is -½ (x-μ)ᵀ Σ⁻¹ (x-μ)"
     if close(got, ref * _np.exp(maha), 1e-6, 1e-300):
         return "the exponent is wrong: it is -½ (x-μ)ᵀ Σ⁻¹ (x-μ), with a minus sign"
     if close(got, ref * _np.exp(0.5 * maha - 0.5 * maha_cov), 1e-6, 1e-300):
@@ -209,7 +207,7 @@ def check_loglik_log_space(log_likelihood, seeds):
 # Task 3a: mle_gaussian
 
 _MLE_CASES = (
-    _np.array([[0.0, 0.0], [2.0, 1.0], [1.0, 3.0], [1.0, 0.0]]),  # N = 4, D = 2, correlated
+    _np.array([[0.0, 1.0], [2.0, 2.0], [1.0, 4.0], [1.0, 1.0]]),  # N = 4, D = 2, correlated, column means 1 and 2
     _np.array([[1.0], [2.0], [6.0]]),  # D = 1
 )
 
@@ -224,8 +222,9 @@ def _cov_diagnosis(X, got, ref, numbers):
         return "the covariance is missing its off-diagonal entries (the MLE is the full matrix)"
     if close(got, X.T @ X / n, 1e-8, 1e-10):
         return "the covariance must be computed from the centred data x - μ"
-    if close(got, _np.sqrt(_np.abs(ref)), 1e-8, 1e-10):
-        return "the covariance holds variances, not standard deviations"
+    root = _np.sqrt(_np.abs(ref))
+    if close(got, root, 1e-8, 1e-10) or close(got, _np.sign(ref) * root, 1e-8, 1e-10):
+        return "the covariance holds variances, not standard deviations (no square root)"
     return None
 
 
@@ -255,9 +254,16 @@ def visible_mle_gaussian(mle_gaussian):
         with about(call):
             mean, cov = _mle_shapes(call_student(mle_gaussian, "mle_gaussian", X, task=_T3A), X.shape[1])
         if not close(mean, ref_mean, 1e-9, 1e-9):
-            fail(mismatch(call + ": the mean", mean, ref_mean, "the mean is the average of the rows (axis 0)"))
+            fail(mismatch(call + ": the mean", mean, ref_mean, _mean_diagnosis(X, mean)))
         if not close(cov, ref_cov, 1e-8, 1e-10):
             fail(mismatch(call + ": the covariance", cov, ref_cov, _cov_diagnosis(X, cov, ref_cov, numbers=True)))
+
+
+def _mean_diagnosis(X, got):
+    if close(got, _np.full(X.shape[1], X.mean()), 1e-9, 1e-9):
+        return ("the mean has one entry per coordinate: average over the points (X.mean(axis=0)), not over every "
+                "entry of X")
+    return "the mean is the average of the N points, one entry per coordinate (X.mean(axis=0))"
 
 
 @check
@@ -268,7 +274,7 @@ def check_mle_mean(mle_gaussian, seeds):
         out = tuple_of(call_student(mle_gaussian, "mle_gaussian", X, task=_T3A), "mle_gaussian", 2)
         got = array_of_shape(out[0], "the mean returned by mle_gaussian", ref_mean.shape)
         if not close(got, ref_mean, 1e-9, 1e-9):
-            fail("the mean returned by mle_gaussian is not the sample mean (the average of the rows)")
+            fail(f"the mean returned by mle_gaussian is not the sample mean: {_mean_diagnosis(X, got)}")
 
 
 @check

@@ -75,6 +75,9 @@ def _moments_diagnosis(X, z, means, covs, name, zcrit, numbers):
         se = _np.sqrt(_np.diag(covs[j]) / nj)
         if _np.max(_np.abs(m - means[j]) / se) > zcrit:
             values = f" have mean {fmt(m)}; expected about {fmt(means[j])}" if numbers else ""
+            if _np.max(_np.abs(m) / se) <= zcrit:
+                return (f"{name}: the points labelled {j}{values}: they are centred on 0, the component's mean μ_k "
+                        "is missing (a draw is μ_k + L ε)")
             for other in range(k):
                 if other != j and _np.max(_np.abs(m - means[other]) / _np.sqrt(_np.diag(covs[other]) / nj)) <= zcrit:
                     return (f"{name}: the points labelled {j}{values}: they come from another component; each "
@@ -104,7 +107,7 @@ def _zcrit(k, d, p_fail):
     return float(_np.sqrt(_chdtri(1, p_fail / tests)))
 
 
-def _reproducible_diagnosis(func, name, args, n, k, d, seed, task, fixed):
+def _reproducible_diagnosis(func, name, args, n, k, d, seed, task, fixed, numbers=False):
     runs = []
     for rng_seed, global_seed in ((seed, 1), (seed, 2), (seed + 1, 1)):
         _np.random.seed(global_seed)  # a sampler that uses np.random.* instead of rng changes with this
@@ -115,7 +118,10 @@ def _reproducible_diagnosis(func, name, args, n, k, d, seed, task, fixed):
         return (f"{name}: the same rng seed must give the same sample: draw all randomness from rng (not from "
                 "np.random.* or a new Generator)")
     if array_equal(X1, X3):
-        return f"{name}: different rng seeds gave the same sample: draw all randomness from the rng passed in"
+        shown = (f" (yours gave X[0] = {fmt(X1[0])} with np.random.default_rng({seed}) and with "
+                 f"np.random.default_rng({seed + 1}))" if numbers and X1.shape[0] else "")
+        return (f"{name}: different rng seeds gave the same sample{shown}: draw all randomness from the rng passed "
+                "in (a Generator with a seed of your own ignores it)")
     return None
 
 
@@ -136,7 +142,8 @@ def visible_sample_gmm(sample_gmm):
     with about(call):
         X, z = _sample_output(call_student(sample_gmm, "sample_gmm", weights, means, covs, n, _rng(0), task=_T4A),
                               "sample_gmm", n, 2, 2)
-        message = _reproducible_diagnosis(sample_gmm, "sample_gmm", (weights, means, covs), n, 2, 2, 0, _T4A, False)
+        message = _reproducible_diagnosis(sample_gmm, "sample_gmm", (weights, means, covs), n, 2, 2, 0, _T4A, False,
+                                          numbers=True)
         if message:
             fail(message)
     freq = _bincount(z, minlength=2) / n
@@ -229,6 +236,8 @@ def _counts_diagnosis(counts, expected, n, weights, numbers):
                    if numbers else "")
         return (f"{name}: a half must round up{example}: np.round and round() send halves to the even "
                 "integer; use floor(n·π_k + 0.5)")
+    if array_equal(counts, _np.ceil(n * weights).astype(int)):
+        return f"{name}: you rounded every n·π_k up (np.ceil) instead of to the nearest integer"
     if counts.sum() == n and expected.sum() != n:
         return (f"{name}: n_k must be floor(n·π_k + 0.5) for every component, even when the total then differs "
                 "from n")
@@ -262,7 +271,7 @@ def visible_sample_gmm_fixed_counts(sample_gmm_fixed_counts):
                  + _counts_diagnosis(counts, expected, n, weights, numbers=True))
         with about(call):
             message = _reproducible_diagnosis(sample_gmm_fixed_counts, name, (weights, means, covs), n, k, d, 0, _T4B,
-                                              True)
+                                              True, numbers=True)
             if message:
                 fail(message)
     with about(call.replace(f"n = {n}", "n = 0")):

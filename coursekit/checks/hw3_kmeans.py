@@ -178,6 +178,8 @@ def _update_diagnosis(X, labels, k, got, ref, numbers):
         if close(got, _relocated(X, labels, k, last_on_tie=True), 1e-9, 1e-9):
             return ("update_centers: when several points are equally far from their cluster's mean, the one with "
                     "the lowest index goes to the empty cluster first")
+        if close(got, _relocated(X, labels, k, divide=False), 1e-9, 1e-9):
+            return "update_centers: a centre is the mean of its points: divide their sum by their number"
         if close(got, _relocated(X, labels, k, recompute=True), 1e-9, 1e-9):
             return ("update_centers: with several empty clusters, the distances to the means are computed once, "
                     "before any point moves: the second empty cluster takes the farthest point left on that list, "
@@ -193,7 +195,7 @@ def _update_diagnosis(X, labels, k, got, ref, numbers):
     return None
 
 
-def _relocated(X, labels, k, last_on_tie=False, recompute=False):
+def _relocated(X, labels, k, last_on_tie=False, recompute=False, divide=True):
     """The docstring's empty-cluster rule, or one of two slips: ties sent to the highest index, or the
     distances computed again after each move (the docstring computes them once)."""
     labels = labels.copy()
@@ -214,7 +216,7 @@ def _relocated(X, labels, k, last_on_tie=False, recompute=False):
         counts[labels[i]] -= 1
         sums[j], counts[j] = X[i], 1
         labels[i], taken[i] = j, True
-    return sums / counts[:, None]
+    return sums / counts[:, None] if divide else sums
 
 
 _UPDATE_CASES = (
@@ -406,13 +408,9 @@ def check_kmeans_max_iter(kmeans, seeds):
                                                           task=_T5C), n, k, d)
             if close(centers, ref_centers, 1e-8, 1e-8):
                 continue
-            if close(centers, init, 0, 1e-12):
-                fail("kmeans never moved the centres: after each assignment, move every centre to the mean of its "
-                     "points (the update step)")
-            if close(centers, full_centers, 1e-8, 1e-8):
-                fail("kmeans must stop after max_iter iterations (one iteration = one assignment + one update)")
-            fail("kmeans: after max_iter iterations (one iteration = one assignment + one update) the centres "
-                 "are not where they should be")
+            fail(_kmeans_diagnosis(X, init, max_iter, centers, labels)
+                 or "kmeans: after max_iter iterations (one iteration = one assignment + one update) the centres "
+                    "are not where they should be")
 
 
 # =============================================================================================
@@ -452,6 +450,9 @@ def _rounding_diagnosis(image, out):
         if array_equal(colour, _np.floor(mean)):
             return (colour, mean, "the centres were truncated: .astype(np.uint8) drops the fraction; round them "
                                   "to the nearest integer with np.rint first")
+        if array_equal(colour, _np.ceil(mean)):
+            return (colour, mean, "the centres were rounded up (np.ceil): round them to the nearest integer with "
+                                  "np.rint")
         if _np.max(_np.abs(colour - mean)) <= 1.0:
             return (colour, mean, "each centre must be rounded to the nearest integer with np.rint")
         return (colour, mean, "the colours are not the means of the pixels they replace: run k-means on the pixel "
@@ -466,18 +467,20 @@ def npall_rows(mask):
 def _visible_image():
     image = _np.zeros((4, 4, 3), dtype=_np.uint8)
     image[:2] = [200, 100, 50]
+    image[0, :2] = [201, 101, 51]  # the bright group's mean is [200.25, 100.25, 50.25]: np.rint rounds it down
     image[2:] = [11, 21, 31]
-    image[2, :3] = [10, 20, 30]  # the dark group's mean is [10.625, 20.625, 30.625]
+    image[2, :3] = [10, 20, 30]  # the dark group's mean is [10.625, 20.625, 30.625]: np.rint rounds it up
     return image
 
 
 @visible(TASKS[3])
 def visible_quantize_colors(quantize_colors):
-    """A 4x4 image in two colour groups, with k = 2: the dark group's mean has fractions .625."""
+    """A 4x4 image in two colour groups, with k = 2: their means have fractions .25 and .625."""
     image = _visible_image()
-    call = ("quantize_colors(image, 2, np.random.default_rng(0)) with image a 4×4 image: 8 pixels [200, 100, 50], "
-            "3 pixels [10, 20, 30] and 5 pixels [11, 21, 31]")
+    call = ("quantize_colors(image, 2, np.random.default_rng(0)) with image a 4×4 image: 2 pixels [201, 101, 51], "
+            "6 pixels [200, 100, 50], 3 pixels [10, 20, 30] and 5 pixels [11, 21, 31]")
     expected = image.copy()
+    expected[:2] = [200, 100, 50]
     expected[2:] = [11, 21, 31]
     with about(call):
         out = _quantize_output(call_student(quantize_colors, "quantize_colors", image, 2, _rng(0),

@@ -266,7 +266,9 @@ def _grade_in_thread(**kw):
     return t, box
 
 
-def _wait_for_results(out, n, timeout=300, proc=None):
+def _wait_for_results(out, n, timeout=600, proc=None, grading=None):
+    """Until ``n`` results are written; fails at once if the grader (process ``proc`` or
+    ``(thread, box)`` of :func:`_grade_in_thread`) ended before."""
     deadline = time.monotonic() + timeout
     d = os.path.join(out, "results")
     while time.monotonic() < deadline:
@@ -274,6 +276,8 @@ def _wait_for_results(out, n, timeout=300, proc=None):
             return
         if proc is not None and proc.poll() is not None:
             raise AssertionError("the grader ended early:\n" + proc.stdout.read().decode()[-3000:])
+        if grading is not None and not grading[0].is_alive():
+            raise AssertionError(f"the grader ended early: {grading[1]}")
         time.sleep(0.2)
     raise AssertionError(f"fewer than {n} results after {timeout} s")
 
@@ -288,7 +292,7 @@ def test_workers_killed_mid_submission_and_one_that_never_returns(tmp_path, cour
     t, box = _grade_in_thread(course_root=str(root), assignment=AID, submissions=str(subs),
                               out=str(out), db_url=f"sqlite:///{tmp_path}/gb.db", timeout=60,
                               scheduler=c.address, progress=False, log=lambda *a: None)
-    _wait_for_results(out, 1)
+    _wait_for_results(out, 1, grading=(t, box))
     c.kill_worker_process("w0")      # mid-submission: its nanny starts a new worker process
     c.kill_worker_for_good("w1")     # nanny, worker and supervisor: never comes back
     t.join(600)
@@ -392,7 +396,7 @@ def test_scheduler_restart_resubmits_what_was_in_flight(tmp_path, course, cluste
     t, box = _grade_in_thread(course_root=str(root), assignment=AID, submissions=str(subs),
                               out=str(out), db_url=f"sqlite:///{tmp_path}/gb.db", timeout=60,
                               scheduler=c.address, progress=False, log=lambda *a: None)
-    _wait_for_results(out, 2)
+    _wait_for_results(out, 2, grading=(t, box))
     c.kill_scheduler()  # the workers exit when they lose it; their supervisors restart them
     time.sleep(2)
     c.start_scheduler()

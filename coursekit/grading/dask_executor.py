@@ -301,6 +301,15 @@ class _ClusterLost(Exception):
 WORKER_CHECK_TIMEOUT = 600
 
 
+def _workers_now(client):
+    """``{address: threads}`` of the scheduler's workers, as the scheduler says now; raises
+    (``OSError``...) when it does not answer. ``Client.scheduler_info`` is no substitute: when
+    the scheduler does not answer in time it returns the last answer it had, which may list no
+    worker at all (a scheduler stalled for 10 s by a loaded machine looked like one without
+    workers)."""
+    return dict(client.nthreads())
+
+
 def _ask_workers(client, timeout, log=print, check_timeout=WORKER_CHECK_TIMEOUT):
     """:func:`worker_info` from every worker, as a task pinned to it (``Client.run`` would run
     it in the worker's event loop, which the sandbox probe would block for seconds).
@@ -311,23 +320,29 @@ def _ask_workers(client, timeout, log=print, check_timeout=WORKER_CHECK_TIMEOUT)
     from distributed import wait
 
     deadline = time.monotonic() + timeout
-    while not client.scheduler_info(n_workers=-1).get("workers"):
-        if time.monotonic() > deadline:
-            raise ClusterError(f"the Dask scheduler has no worker (waited {timeout:g} s)")
-        time.sleep(0.5)
-    workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    workers = {}
+    while not workers:
+        try:
+            workers = _workers_now(client)
+        except Exception:  # noqa: BLE001 - no answer yet: asked again until the deadline
+            workers = {}
+        if not workers:
+            if time.monotonic() > deadline:
+                raise ClusterError(f"the Dask scheduler has no worker (waited {timeout:g} s)")
+            time.sleep(0.5)
     futs = {w: client.submit(worker_info, key=f"coursekit-worker-info-{uuid.uuid4().hex}",
                              workers=[w], allow_other_workers=False, pure=False)
-            for w in workers}
+            for w in sorted(workers)}
     deadline = time.monotonic() + check_timeout
     waiting = dict(futs)
     while waiting and time.monotonic() < deadline:
         try:
-            present = set(client.scheduler_info(n_workers=-1).get("workers", {}))
-        except Exception:  # noqa: BLE001 - the connection dropped: the answers so far decide
-            break
-        for w in [w for w in waiting if w not in present]:
-            del waiting[w]  # left the cluster: its pinned task would wait for it forever
+            present = _workers_now(client)
+        except Exception:  # noqa: BLE001 - no answer this time: nobody is taken for gone
+            present = None
+        if present is not None:
+            for w in [w for w in waiting if w not in present]:
+                del waiting[w]  # left the cluster: its pinned task would wait for it forever
         waiting = {w: f for w, f in waiting.items() if f.status == "pending"}
         if waiting:
             try:
@@ -469,6 +484,7 @@ def grade_on_cluster(scheduler, todo, bundle, record, log=print, window=None,
         check_workers(infos, log)
         seen_workers.update(infos)
         last_worker_seen = time.monotonic()
+        slots = len(infos)
         while pending or inflight:
             if client.status != "running":
                 # Connection lost (scheduler restarted?): the client cancelled every future.
@@ -487,16 +503,16 @@ def grade_on_cluster(scheduler, todo, bundle, record, log=print, window=None,
                     pending.append(item)
                 inflight.clear()
             try:
-                workers = client.scheduler_info(n_workers=-1).get("workers", {})
-            except Exception:  # noqa: BLE001 - the connection dropped: handled above
-                time.sleep(0.5)
-                continue
-            seen_workers.update(workers)
-            if workers:
-                last_worker_seen = time.monotonic()
-            elif time.monotonic() - last_worker_seen > no_worker_timeout:
-                raise _ClusterLost(f"no Dask worker for {no_worker_timeout:g} s")
-            slots = sum(w.get("nthreads", 1) for w in workers.values()) or 1
+                workers = _workers_now(client)
+            except Exception:  # noqa: BLE001 - no answer this time (a stalled scheduler, or
+                workers = None  # the connection dropped: handled above on the next pass)
+            if workers is not None:
+                seen_workers.update(workers)
+                if workers:
+                    last_worker_seen = time.monotonic()
+                elif time.monotonic() - last_worker_seen > no_worker_timeout:
+                    raise _ClusterLost(f"no Dask worker for {no_worker_timeout:g} s")
+                slots = sum(workers.values()) or 1
             limit = window or (2 * slots + 2)
             while pending and len(inflight) < limit:
                 item = pending.pop()

@@ -85,8 +85,9 @@ def live_note_html(app):
     parts = [
         '<div class="admonition note coursekit-live-note" role="note">',
         '<p class="admonition-title">Run this page live</p>',
-        "<p>This is a static page: each widget shows its figure at the default values. "
-        "To move the controls, run the page in JupyterLab: in a clone of the repository, "
+        "<p>Figures with controls (sliders, menus, step buttons) work on this web page: each move shows "
+        "the figure drawn for those values when the book was built. To run and change the code, or to "
+        "try values between the pre-drawn ones, run the page in JupyterLab: in a clone of the repository, "
         "<code class=\"docutils literal notranslate\">make lab</code> opens every chapter as a notebook, "
         "then choose <em>Run &rarr; Run All Cells</em>.",
     ]

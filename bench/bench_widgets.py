@@ -12,6 +12,17 @@ records the redraw's wall time (``FigureWidget.last_draw_seconds``) and the CPU 
 
 The machine is shared and noisy: the table reports the median and the minimum (the least
 disturbed run) of both wall and CPU time, with BLAS/OpenMP threads pinned to 1.
+
+Two more sections cover the static site (issue 13):
+
+* **Static frames**: every widget's grid drawn and encoded as ``make book`` does
+  (``coursekit.widgets._static.render_frames``), in one process (CPU time per frame) and with one
+  process per CPU (wall time); frames, bytes, and the weight of each book page's frames.
+* **Swap latency in Chromium** (needs ``make book`` first): on the built site, served on loopback,
+  each slider of each widget is moved by the keyboard after its frames are fetched, and the time
+  from the input event to the new frame decoded (at the next animation frame) is recorded; side by
+  side with the live widget's redraw in a kernel (the first table), which is what the reader would
+  wait for instead.
 """
 
 from __future__ import annotations
@@ -94,7 +105,231 @@ def run(quick=False):
         "| module | widget | redraw median (ms, wall) | min | max | CPU median (ms) | build (ms) | CPU <= 100 ms |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | :---: |",
     ]
-    return "\n".join(header + rows) + "\n"
+    redraw_ms = {name: float(row.split("|")[6]) for (_, name, _, _), row in zip(collect_cases(), rows)}
+    report = "\n".join(header + rows) + "\n"
+    report += "\n" + formats_report()
+    report += "\n" + static_frames_report(quick)
+    report += "\n" + swap_latency_report(quick, redraw_ms)
+    return report
+
+
+# -- the static site -------------------------------------------------------------------------------
+def static_frames_report(quick=False):
+    """Frames, bytes and drawing time of every widget's static grid, drawn as ``make book`` does."""
+    from coursekit.widgets import _static
+
+    rows, load_before = [], os.getloadavg()[0]
+    total_frames = total_cpu = total_wall = 0.0
+    for group, name, factory, _ in collect_cases():
+        widget = factory()
+        axes = _static.control_axes(widget)
+        if quick:  # the first two values of each control
+            axes = [_static.ControlAxis(a.name, a.label, a.kind, a.values[:2], a.labels[:2], 0, a.readout)
+                    for a in axes]
+        grid = " x ".join(f"{a.name} {len(a.values)}" for a in axes)
+        c0 = os.times()
+        frames = _static.render_frames(widget, axes, processes=1)
+        c1 = os.times()
+        t0 = time.perf_counter()
+        _static.render_frames(widget, axes)
+        wall = time.perf_counter() - t0
+        cpu = (c1.user - c0.user) + (c1.system - c0.system)
+        size = sum(map(len, frames))
+        total_frames += len(frames)
+        total_cpu += cpu
+        total_wall += wall
+        rows.append(f"| {group} | `{name}` | {grid} | {len(frames)} | {size / 1e3:.0f} | "
+                    f"{size / len(frames) / 1e3:.1f} | {1000 * cpu / len(frames):.0f} | {cpu:.1f} | {wall:.1f} |")
+        print(rows[-1], flush=True)
+    rows.append(f"| | **all** | | {total_frames:.0f} | | | | {total_cpu:.1f} | {total_wall:.1f} |")
+    load = f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (1-minute)"
+    return "\n".join([
+        "## Static frames (what `make book` adds)",
+        "",
+        "Each widget built as in `BENCH_CASES`, its whole static grid drawn at 2x, reduced to the shared",
+        "palette and encoded as lossless WebP: CPU time in one process, then wall time with one process per",
+        f"CPU ({os.cpu_count()} here). Load average {load}." + (" Quick mode: 2 values per control." if quick else ""),
+        "",
+        "| module | widget | grid | frames | KB | KB/frame | CPU ms/frame | CPU s (1 process) | wall s (all CPUs) |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        *rows,
+    ]) + "\n"
+
+
+def formats_report():
+    """Bytes of one frame per widget (its default values, drawn at 2x) in the formats a page could use."""
+    import io
+
+    from PIL import Image
+
+    from coursekit.widgets import _static
+
+    rows = []
+    for group, name, factory, _ in collect_cases():
+        widget = factory()
+        widget.fig.set_dpi(widget.dpi * _static.STATIC_SCALE)
+        rgb = _static._rgb(widget, widget.values())
+        sizes = {}
+        buffer = io.BytesIO()
+        widget.fig.savefig(buffer, format="png", dpi=widget.fig.get_dpi())
+        sizes["PNG (matplotlib)"] = len(buffer.getvalue())
+        reduced = _static._Palette([rgb]).apply(rgb)
+        buffer = io.BytesIO()
+        reduced.save(buffer, "PNG", optimize=True)
+        sizes["PNG, 64-colour palette"] = len(buffer.getvalue())
+        buffer = io.BytesIO()
+        Image.fromarray(rgb).save(buffer, "WEBP", quality=85)
+        sizes["WebP lossy q85"] = len(buffer.getvalue())
+        sizes["WebP lossless, 64-colour palette (used)"] = len(_static._encode(reduced, widget.values()))
+        buffer = io.BytesIO()
+        widget.fig.savefig(buffer, format="svg")
+        sizes["SVG"] = len(buffer.getvalue())
+        widget.fig.set_dpi(widget.dpi)
+        rows.append((group, name, rgb.shape[1], rgb.shape[0], sizes))
+    formats = list(rows[0][4])
+    lines = ["## Frame formats", "",
+             "One frame per widget (default values, 2x), in KB. Lossy WebP blurs text edges; SVG grows with",
+             "every marker; the palette keeps the figure's exact background, text and line colours.", "",
+             "| module | widget | pixels | " + " | ".join(formats) + " |",
+             "| --- | --- | --- | " + " | ".join("---:" for _ in formats) + " |"]
+    for group, name, w, h, sizes in rows:
+        lines.append(f"| {group} | `{name}` | {w}x{h} | " + " | ".join(f"{sizes[f] / 1e3:.1f}" for f in formats) + " |")
+    totals = {f: sum(r[4][f] for r in rows) for f in formats}
+    lines.append("| | **all** | | " + " | ".join(f"{totals[f] / 1e3:.0f}" for f in formats) + " |")
+    return "\n".join(lines) + "\n"
+
+
+# Same instrumentation as tests/browser/test_static_widgets.py: an input (or a step-button click)
+# starts a clock, the image's next src change stops it once the new frame is decoded.
+LATENCY_INIT_JS = """
+window.__ckLatency = {start: null, samples: []};
+document.addEventListener('input', () => { window.__ckLatency.start = performance.now(); }, true);
+new MutationObserver(mutations => {
+  for (const m of mutations) {
+    const img = m.target, start = window.__ckLatency.start;
+    if (!img.classList || !img.classList.contains('ck-widget-frame') || start === null) continue;
+    window.__ckLatency.start = null;
+    img.decode().then(() => requestAnimationFrame(() => window.__ckLatency.samples.push(performance.now() - start)),
+                      () => {});
+  }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ['src']});
+"""
+
+
+def _page_weights(html_dir):
+    """(page, widgets, frames, bytes) for every built page with static widgets."""
+    import json
+    import re
+
+    out = []
+    for page in sorted(html_dir.glob("book/*.html")):
+        blocks = re.findall(r'<script type="application/json" class="ck-widget-data">(.*?)</script>', page.read_text())
+        if not blocks:
+            continue
+        frames = [f for b in blocks for f in json.loads(b)["frames"]]
+        size = sum((page.parent / json.loads(blocks[0])["base"] / f[0]).stat().st_size for f in frames)
+        out.append((page.relative_to(html_dir).as_posix(), len(blocks), len(frames), size))
+    return out
+
+
+def swap_latency_report(quick=False, redraw_ms=None):
+    """Time from a slider move to its frame on screen, in Chromium on the built site."""
+    import functools
+    import http.server
+    import threading
+    from pathlib import Path
+
+    html_dir = Path(HERE).parent / "_build" / "html"
+    weights = _page_weights(html_dir) if html_dir.exists() else []
+    if not weights:
+        return "## Swap latency in Chromium
+
+Not measured: no built site with static widgets (run `make book`).
+"
+    chromium = os.environ.get("COURSEKIT_CHROMIUM", "/usr/bin/chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return "## Swap latency in Chromium
+
+Not measured: playwright is not installed.
+"
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html_dir)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    presses = 4 if quick else 10
+    rows, everything, load_before = [], [], os.getloadavg()[0]
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu",
+                                                                         "--disable-dev-shm-usage"])
+            for page_path, n_widgets, n_frames, size in weights:
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.add_init_script(LATENCY_INIT_JS)
+                page.goto(f"{base}/{page_path}", wait_until="load")
+                figures = page.locator("figure.ck-widget")
+                for w in range(figures.count()):
+                    figure = figures.nth(w)
+                    figure.scroll_into_view_if_needed()
+                    page.wait_for_load_state("networkidle")  # the widget's frames are fetched
+                    title = figure.locator("figcaption").inner_text()
+                    sliders = figure.locator("input[type=range]")
+                    samples = []
+                    for k in range(sliders.count()):
+                        slider = sliders.nth(k)
+                        slider.focus()
+                        page.evaluate("() => { window.__ckLatency.samples = []; }")
+                        for i in range(presses):
+                            at_end = slider.get_attribute("value") == slider.get_attribute("max")
+                            page.keyboard.press("ArrowLeft" if at_end or i >= presses // 2 else "ArrowRight")
+                            page.wait_for_timeout(150)  # a reader's pace: the next frame is decoded ahead
+                        samples += page.evaluate("() => window.__ckLatency.samples")
+                    if not samples:
+                        continue
+                    everything += samples
+                    samples.sort()
+                    p95 = samples[min(len(samples) - 1, int(0.95 * len(samples)))]
+                    rows.append(f"| {page_path} | {title} | {len(samples)} | {statistics.median(samples):.1f} | "
+                                f"{p95:.1f} | {max(samples):.1f} |")
+                    print(rows[-1], flush=True)
+                page.close()
+            browser.close()
+    finally:
+        server.shutdown()
+    everything.sort()
+    live = statistics.median(redraw_ms.values()) if redraw_ms else None
+    swap = statistics.median(everything)
+    load = f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after (1-minute)"
+    summary = [f"All moves: median {swap:.1f} ms, 95th percentile "
+               f"{everything[int(0.95 * (len(everything) - 1))]:.1f} ms, max {everything[-1]:.1f} ms (target <= 50 ms)."]
+    if live:
+        summary.append(f"The live widgets' median redraw in a kernel (first table, CPU) is {live:.0f} ms: the static "
+                       f"swap is {live / swap:.1f}x faster, before counting the kernel round trip.")
+    weight_rows = [f"| {p} | {n} | {f} | {s / 1e6:.2f} |" for p, n, f, s in weights]
+    return "\n".join([
+        "## Swap latency in Chromium",
+        "",
+        f"Built site `_build/html` on loopback, headless Chromium ({chromium}), each slider moved {presses} times",
+        "by the arrow keys at a reader's pace (150 ms apart) once the widget's frames are fetched; time from the",
+        f"input event to the new frame decoded, at the next animation frame. Load average {load}.",
+        "",
+        "| page | widget | moves | median ms | p95 ms | max ms |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+        *rows,
+        "",
+        *summary,
+        "",
+        "Weight of each page's interactive figures (budget: 4 MB per page):",
+        "",
+        "| page | widgets | frames | MB |",
+        "| --- | ---: | ---: | ---: |",
+        *weight_rows,
+    ]) + "\n"
 
 
 def main(argv=None):

@@ -30,16 +30,15 @@ def blobs5():
 # ------------------------------------------------------------------- mixture sampling (ch 4)
 def test_mixture_sampling_both_methods_and_counts():
     w = widgets.mixture_sampling_widget()
-    assert set(w.controls) == {"w1", "w2", "w3", "mu1", "mu2", "mu3", "n"}
-    w.update(n=1000, w1=0.3, w2=0.5, w3=0.2)
+    assert set(w.controls) == {"weights", "means", "n"}
+    w.update(n=2000, weights=(0.3, 0.5, 0.2))
     left, right = w.fig.axes
     assert left.get_title().startswith("categorical") and right.get_title().startswith("proportional")
-    assert "[300, 500, 200]" in right.get_title()  # round(N pi_k), independent of the draws
+    assert "[600, 1000, 400]" in right.get_title()  # round(N pi_k), independent of the draws
     before = _lines(left)
     png_before = w.png
-    w.update(w1=0.8, n=401)
-    pi = np.array([0.8, 0.5, 0.2]) / 1.5
-    expected = np.floor(401 * pi + 0.5).astype(int).tolist()
+    w.update(weights=wc.MIXTURE_WEIGHTS["one rare: 0.49, 0.49, 0.02"], n=100)
+    expected = np.floor(100 * np.array([0.49, 0.49, 0.02]) + 0.5).astype(int).tolist()
     assert str(expected) in w.fig.axes[1].get_title()
     after = _lines(w.fig.axes[0])
     assert not np.allclose(before[-1][1], after[-1][1])  # the density curve changed
@@ -48,19 +47,38 @@ def test_mixture_sampling_both_methods_and_counts():
 
 def test_mixture_sampling_density_curve_is_the_mixture():
     w = widgets.mixture_sampling_widget()
-    w.update(mu1=-3.0, mu2=0.5, mu3=2.0)
+    means = wc.MIXTURE_MEANS["-1, 0, 1.5 (overlapping)"]
+    w.update(means=means)
     x, y = _lines(w.fig.axes[1])[-1]
     pi = np.array([0.3, 0.5, 0.2])
-    ref = sum(p * stats.norm(m, np.sqrt(v)).pdf(x) for p, m, v in zip(pi, [-3.0, 0.5, 2.0], [0.5, 1.0, 0.3]))
+    ref = sum(p * stats.norm(m, np.sqrt(v)).pdf(x) for p, m, v in zip(pi, means, [0.5, 1.0, 0.3]))
     np.testing.assert_allclose(y, ref, rtol=1e-9)
 
 
-def test_mixture_sampling_moving_a_mean_moves_the_samples():
+def test_mixture_sampling_moving_the_means_moves_the_samples():
     w = widgets.mixture_sampling_widget()
     patch_before = w.fig.axes[0].patches[0].get_path().vertices.copy()
-    w.update(mu3=-5.0)
+    w.update(means=wc.MIXTURE_MEANS["-5, 0, 5 (far apart)"])
     patch_after = w.fig.axes[0].patches[0].get_path().vertices
     assert patch_before.shape != patch_after.shape or not np.allclose(patch_before, patch_after)
+
+
+def test_mixture_sampling_arguments_become_a_setting():
+    w = widgets.mixture_sampling_widget(weights=(0.1, 0.1, 0.8), means=(-3.0, 0.0, 2.0), n=70)
+    assert w.controls["weights"].value == (0.1, 0.1, 0.8)
+    assert w.controls["means"].value == (-3.0, 0.0, 2.0)
+    assert w.controls["n"].value == 70 and 70 in w.controls["n"].options
+    assert "[7, 7, 56]" in w.fig.axes[1].get_title()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"weights": (0.5, 0.5)}, "3 entries"),
+    ({"weights": (0.5, 0.5, 0.0)}, "positive"),
+    ({"n": 0}, "n"),
+])
+def test_mixture_sampling_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        widgets.mixture_sampling_widget(**kwargs)
 
 
 # ------------------------------------------------------------------- k-means step (ch 5)

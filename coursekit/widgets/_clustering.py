@@ -10,7 +10,6 @@ which keeps each redraw within the 100 ms budget (``bench/bench_widgets.py`` tim
 
 from __future__ import annotations
 
-import time
 
 import ipywidgets as widgets
 import numpy as np
@@ -19,7 +18,8 @@ from matplotlib.colors import to_rgb
 from matplotlib.ticker import MaxNLocator
 
 from .. import plotting
-from ._base import FigureWidget
+from .._validation import check_int
+from ._base import FigureWidget, Step
 
 __all__ = [
     "mixture_sampling_widget",
@@ -48,14 +48,11 @@ class _LiveFigure(FigureWidget):
         self.artists = self._build(fig)
         self._update(self.artists, **values)
 
-    def redraw(self):
+    def draw_values(self, values):
         if self.artists is None:  # first draw: the base class clears the figure and builds it
-            return super().redraw()
-        start = time.perf_counter()
-        self._update(self.artists, **self.values())
-        self.image.value = self.png
-        self.last_draw_seconds = time.perf_counter() - start
-        return None
+            super().draw_values(values)
+        else:
+            self._update(self.artists, **values)
 
 
 def _slider(value, lo, hi, step, description, integer=False):
@@ -80,41 +77,73 @@ def _lean(*axes, nbins=5):
         ax.yaxis.set_major_locator(MaxNLocator(nbins))
 
 
-def _step_button(slider, wrap=True):
-    """A "step" action: move an iteration slider one notch forward (back to 0 at the end)."""
-    def step(_widget):
-        if slider.value < slider.max:
-            slider.value += 1
-        elif wrap:
-            slider.value = slider.min
-    return step
 
 
 # --------------------------------------------------------------------------------------------
 # Chapter 4: sampling from a mixture, two ways
 # --------------------------------------------------------------------------------------------
+# Presets for the mixture-sampling widget: each shows one of the lecture's points (a rare
+# component, overlapping or far-apart components).  Seven free sliders would be 7 dimensions to
+# pre-render for the static page; three controls with a few settings each are 60 frames.
+MIXTURE_WEIGHTS = {
+    "0.3, 0.5, 0.2": (0.3, 0.5, 0.2),
+    "equal (1/3 each)": (1 / 3, 1 / 3, 1 / 3),
+    "one rare: 0.49, 0.49, 0.02": (0.49, 0.49, 0.02),
+    "one very rare: 0.495, 0.5, 0.005": (0.495, 0.5, 0.005),
+}
+MIXTURE_MEANS = {
+    "-2, 1, 4 (separated)": (-2.0, 1.0, 4.0),
+    "-1, 0, 1.5 (overlapping)": (-1.0, 0.0, 1.5),
+    "-5, 0, 5 (far apart)": (-5.0, 0.0, 5.0),
+}
+MIXTURE_N = (10, 20, 100, 500, 2000)
+
+
+def _preset_dropdown(presets, value, description):
+    """A dropdown over ``presets`` (label -> tuple), with ``value`` added first when it is new."""
+    value = tuple(float(v) for v in value)
+    options = [(label, tuple(float(v) for v in preset)) for label, preset in presets.items()]
+    if not any(np.allclose(value, preset) for _, preset in options):
+        options.insert(0, (", ".join(f"{v:g}" for v in value), value))
+    current = next(preset for _, preset in options if np.allclose(value, preset))
+    return widgets.Dropdown(options=options, value=current, description=description,
+                            style={"description_width": "initial"})
+
+
 def mixture_sampling_widget(weights=(0.3, 0.5, 0.2), means=(-2.0, 1.0, 4.0),
                             variances=(0.5, 1.0, 0.3), n=500, rng=0):
     """Sample a 1-D three-component mixture by both lecture procedures, side by side.
 
-    Controls: ``w1, w2, w3`` (unnormalised weights; divided by their sum), ``mu1, mu2, mu3``
-    (the means) and ``n`` (the number of samples).  Left: ``method="categorical"`` (a uniform
-    number against the cumulative weights for each point); right: ``method="proportional"``
-    (``n_k = round(n pi_k)``).  Each panel shows the histogram, the mixture density and the
-    counts per component.  The seed is fixed, so the figure changes only with the controls.
+    Controls: ``weights`` and ``means`` (dropdowns of settings, :data:`MIXTURE_WEIGHTS` and
+    :data:`MIXTURE_MEANS`; the arguments are added as a setting when they are not one) and ``n``
+    (N, the number of samples, a selection slider over :data:`MIXTURE_N` and ``n``).
+    Left: ``method="categorical"`` (a uniform number against the cumulative weights for each
+    point); right: ``method="proportional"`` (``n_k = round(N pi_k)``).  Each panel shows the
+    histogram, the mixture density and the counts per component.  The seed is fixed, so the
+    figure changes only with the controls.
     """
     from .. import mixture
 
     variances = np.asarray(variances, dtype=float)
-    controls = {f"w{k + 1}": _slider(float(weights[k]), 0.01, 1.0, 0.01, f"weight {k + 1}")
-                for k in range(3)}
-    controls.update({f"mu{k + 1}": _slider(float(means[k]), -6.0, 6.0, 0.1, f"mean {k + 1}")
-                     for k in range(3)})
-    controls["n"] = _slider(int(n), 10, 2000, 10, "N", integer=True)
+    n = check_int(n, "n", minimum=1)
+    if len(weights) != 3 or len(means) != 3 or len(variances) != 3:
+        raise ValueError("weights, means and variances must each have 3 entries (K = 3 components)")
+    if min(weights) <= 0:
+        raise ValueError(f"weights must be positive, got {tuple(weights)}")
+    controls = {
+        "weights": _preset_dropdown(MIXTURE_WEIGHTS, weights, "weights π"),
+        "means": _preset_dropdown(MIXTURE_MEANS, means, "means μ"),
+        "n": widgets.SelectionSlider(options=sorted(set(MIXTURE_N) | {n}), value=n, description="N",
+                                     continuous_update=False),
+    }
 
     # The means stay in [-6, 6], so one fixed x range and histogram grid serve every state.
     x = np.linspace(-9.0, 9.0, 361)
     edges = np.linspace(-9.0, 9.0, 61)
+
+    def params_of(weights, means):
+        pi = np.asarray(weights) / np.sum(weights)
+        return pi, np.asarray(means, dtype=float).reshape(-1, 1), variances.reshape(-1, 1, 1)
 
     def build(fig):
         _fixed_layout(fig, left=0.07, right=0.98, bottom=0.13, top=0.82, wspace=0.08)
@@ -133,9 +162,9 @@ def mixture_sampling_widget(weights=(0.3, 0.5, 0.2), means=(-2.0, 1.0, 4.0),
         _lean(*axes, nbins=6)
         return panels
 
-    def update(panels, w1, w2, w3, mu1, mu2, mu3, n):
-        pi = np.array([w1, w2, w3]) / (w1 + w2 + w3)
-        params = (pi, np.array([[mu1], [mu2], [mu3]]), variances.reshape(-1, 1, 1))
+    def update(panels, weights, means, n):
+        params = params_of(weights, means)
+        pi = params[0]
         density = np.exp(mixture.logpdf(x, *params))
         # pi_k N(x | mu_k, s_k^2) = p(x) P(z = k | x) (Bayes' rule).
         weighted = density[:, None] * mixture.responsibilities(x, *params)
@@ -153,8 +182,18 @@ def mixture_sampling_widget(weights=(0.3, 0.5, 0.2), means=(-2.0, 1.0, 4.0),
             top = max(top, heights.max(), density.max())
         panels[0][0].set_ylim(0.0, 1.08 * top)
 
+    def describe(weights, means, n):
+        params = params_of(weights, means)
+        counts = [np.bincount(mixture.sample(*params, n, rng=rng, method=method)[1], minlength=3).tolist()
+                  for method in ("categorical", "proportional")]
+        return (f"Histograms of N = {n} samples from the 1-D mixture with weights "
+                f"{np.round(params[0], 3).tolist()} and means {list(means)}, with the mixture density and "
+                f"its weighted components: left, drawn component by component from the categorical "
+                f"distribution (counts {counts[0]}); right, round(N pi_k) points per component (counts "
+                f"{counts[1]}); N pi = {np.round(n * params[0], 1).tolist()}.")
+
     return _LiveFigure(controls, build, update, figsize=(9.0, 3.6),
-                       title="Sampling a mixture: categorical vs proportional")
+                       title="Sampling a mixture: categorical vs proportional", describe=describe)
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,8 +273,19 @@ def kmeans_widget(X=None, k=5, init="random", rng=11):
         a["marker"].set_data([iteration], [wcss[iteration]])
         a["ax_obj"].set_title(f"WCSS = {wcss[iteration]:.1f}", fontsize="medium")
 
+    def describe(iteration):
+        nxt = history[iteration + 1] if iteration + 1 < len(history) else None
+        if nxt is None:
+            moves = "converged: no centre moves any more"
+        else:
+            moving = int(sum(not np.allclose(c, d) for c, d in zip(history[iteration], nxt)))
+            moves = f"arrows show where {moving} of the {k} centres move next"
+        return (f"k-means with k = {k} at iteration {iteration} of {len(history) - 1}: {len(X)} points coloured "
+                f"by their nearest centre, the centres' ownership cells shaded, {moves}. Right: the "
+                f"within-cluster sum of squares after each iteration, {wcss[iteration]:.1f} now, never increasing.")
+
     w = _LiveFigure(controls, build, update, figsize=(9.0, 4.0), title="k-means step by step",
-                    buttons={"step": _step_button(iteration)})
+                    buttons={"step": Step("iteration")}, describe=describe)
     w.history = history
     w.wcss = wcss
     return w
@@ -285,8 +335,12 @@ def quantize_widget(image=None, ks=(2, 4, 8, 16, 32), max_side=160, rng=0):
         a["palette"].set_extent((-0.5, len(palette) - 0.5, 0.5, -0.5))
         a["ax_p"].set_xlim(-0.5, len(palette) - 0.5)
 
+    def describe(k):
+        return (f"A photo ({small.shape[1]} by {small.shape[0]} pixels) next to its version with only k = {k} "
+                f"colours, each pixel replaced by its k-means cluster centre; below, the palette of {k} colours.")
+
     w = _LiveFigure({"k": k_control}, build, update, figsize=(8.0, 3.8),
-                    title="Colour quantisation with k-means")
+                    title="Colour quantisation with k-means", describe=describe)
     w.cache = cache
     return w
 
@@ -355,8 +409,15 @@ def bayes_classifier_widget(X=None, y=None, feature_names=("model year", "mpg"),
         a["ax"].set_title(f"{covariance_type} covariance: training accuracy {fit['accuracy']:.1%}, "
                           f"{fit['n_parameters']} parameters", fontsize="medium")
 
+    def describe(covariance_type):
+        fit = fits[covariance_type]
+        return (f"Decision regions of the Gaussian Bayes classifier with {covariance_type} covariances on "
+                f"{feature_names[0]} and {feature_names[1]}, the data points coloured by class "
+                f"({', '.join(map(str, classes))}) and each class's 2-standard-deviation ellipse; training "
+                f"accuracy {fit['accuracy']:.1%} with {fit['n_parameters']} parameters.")
+
     w = _LiveFigure({"covariance_type": control}, build, update, figsize=(6.5, 4.5),
-                    title="Gaussian Bayes classifier: covariance structure")
+                    title="Gaussian Bayes classifier: covariance structure", describe=describe)
     w.fits = fits
     return w
 
@@ -475,16 +536,24 @@ def em_widget(X=None, start=None, max_iter=60, covariance_type="full"):
         a["marker"].set_data([iteration], [lls[iteration]])
         a["ax_ll"].set_title(f"{lls[iteration]:.2f}", fontsize="medium")
 
+    def describe(iteration):
+        s = states[iteration]
+        done = " (converged)" if iteration == len(states) - 1 else ""
+        return (f"EM on Old Faithful at iteration {iteration} of {len(states) - 1}{done}: the eruptions coloured "
+                f"by their responsibilities, each component's 1- and 2-standard-deviation ellipses, weights "
+                f"{np.round(s['weights'], 2).tolist()}. Right: the log-likelihood after each iteration, "
+                f"{lls[iteration]:.4g} now, never decreasing.")
+
     w = _LiveFigure({"iteration": iteration}, build, update, figsize=(9.0, 4.0),
                     title="EM on Old Faithful, step by step",
-                    buttons={"step": _step_button(iteration)})
+                    buttons={"step": Step("iteration")}, describe=describe)
     w.states = states
     return w
 
 
 # (name, factory, update kwargs) for bench/bench_widgets.py: time one redraw of each widget.
 BENCH_CASES = [
-    ("mixture_sampling", mixture_sampling_widget, {"n": 2000, "w1": 0.6}),
+    ("mixture_sampling", mixture_sampling_widget, {"n": 2000, "weights": (1 / 3, 1 / 3, 1 / 3)}),
     ("kmeans_step", kmeans_widget, {"iteration": 2}),
     ("quantize", quantize_widget, {"k": 32}),
     ("bayes_classifier", bayes_classifier_widget, {"covariance_type": "diag"}),

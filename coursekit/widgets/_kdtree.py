@@ -188,8 +188,26 @@ def kdtree_filter_widget(X=None, k=5, n=4000, leaf_size=16, init="random", rng=7
         a["ax_bar"].set_title(f"whole pass: {s.nodes_visited} of {tree.n_nodes} nodes visited",
                               fontsize=9)
 
+    def describe(iteration, depth):
+        tr = traces[iteration]
+        shown = depth_of <= depth
+        is_settled = shown & (tr.state == SETTLED)
+        n_leaves = int((shown & (tr.state == LEAF_POINTS)).sum())
+        n_open = int(((depth_of == depth) & (tr.state == SPLIT)).sum())
+        done = " (converged)" if iteration == last else ""
+        s = tr.stats
+        return (f"The kd-tree pass of k-means iteration {iteration} of {last}{done}, shown down to depth {depth} of "
+                f"{max_depth}: {int(is_settled.sum())} boxes settled whole, filled with their centre's colour "
+                f"({int(tr.count[is_settled].sum()):,} of {n_points:,} points given to one centre without comparing "
+                f"them), {n_leaves} leaves whose points were compared one by one (grey), {n_open} boxes at this "
+                f"depth still split (dashed). Right: the whole pass took {s.distance_computations:,} distance "
+                f"computations, {s.distance_computations / nk:.1%} of Lloyd's N K.")
+
+    # Static page: every iteration, the walk every second level down to the whole tree (about 40
+    # frames: each frame draws 4000 points and is the heaviest figure of the book).
+    grid = {"depth": sorted({d for d in (0, 2, 4, 6, 8) if d < max_depth} | {max_depth})}
     w = _LiveFigure(controls, build, update, figsize=(9.5, 4.3),
-                    title="k-means on a kd-tree: boxes settled whole")
+                    title="k-means on a kd-tree: boxes settled whole", grid=grid, describe=describe)
     w.traces, w.history, w.tree = traces, history, tree
     return w
 

@@ -128,6 +128,7 @@ def test_each_frame_is_the_widget_figure_for_its_values():
     assert len(frames) == len(points) == 18
     for (index, values), data in zip(points, frames):
         assert _static.read_frame_values(data) == values
+        assert _static.read_frame_dpi(data) == w.dpi * _static.STATIC_SCALE  # pixels per figure inch
         frame = _decode(data)
         reference = _reference(_demo, values, dpi=w.dpi * _static.STATIC_SCALE)
         assert frame.shape == reference.shape == (320, 480, 3)  # 3 x 2 inches at 2 x 80 dpi

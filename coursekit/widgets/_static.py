@@ -61,6 +61,7 @@ __all__ = [
     "static_html",
     "render_frames",
     "read_frame_values",
+    "read_frame_dpi",
     "check_static",
 ]
 
@@ -80,6 +81,7 @@ PAYLOAD_MARKER = "application/vnd.coursekit.static-widget+json"
 FORMAT_VERSION = 1
 _CACHE_LIMIT_BYTES = 512 * 2**20
 _EXIF_DESCRIPTION = 0x010E
+_EXIF_X_RESOLUTION, _EXIF_Y_RESOLUTION, _EXIF_RESOLUTION_UNIT, _EXIF_INCH = 0x011A, 0x011B, 0x0128, 2
 _FRAME_TAG = "coursekit-widget-frame "
 
 
@@ -335,13 +337,17 @@ class _Palette:
         return float(np.mean(np.abs(mapped.astype(np.int16) - sample).max(axis=-1) > MISS_LEVELS))
 
 
-def _encode(image, values):
-    """Lossless WebP of a palette-reduced frame, tagged with the values it was drawn for."""
+def _encode(image, values, dpi=None):
+    """Lossless WebP of a palette-reduced frame, tagged with the values it was drawn for (and the
+    resolution it was drawn at, as a PNG's pHYs would say: a figure inch is ``dpi`` pixels)."""
     from PIL import Image
 
     exif = Image.Exif()
     exif[_EXIF_DESCRIPTION] = _FRAME_TAG + json.dumps({k: _plain(v) for k, v in values.items()},
                                                       sort_keys=True)
+    if dpi:
+        exif[_EXIF_X_RESOLUTION] = exif[_EXIF_Y_RESOLUTION] = float(dpi)
+        exif[_EXIF_RESOLUTION_UNIT] = _EXIF_INCH
     out = io.BytesIO()
     image.save(out, "WEBP", lossless=True, quality=30, method=1, exif=exif.tobytes())
     return out.getvalue()
@@ -358,6 +364,17 @@ def read_frame_values(data):
     return json.loads(str(text)[len(_FRAME_TAG):])
 
 
+def read_frame_dpi(data):
+    """The resolution (pixels per figure inch) a frame was drawn at, from its EXIF, or None."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        exif = image.getexif()
+    if exif.get(_EXIF_RESOLUTION_UNIT) != _EXIF_INCH or not exif.get(_EXIF_X_RESOLUTION):
+        return None
+    return float(exif[_EXIF_X_RESOLUTION])
+
+
 def _reduce(palette, rgb):
     """The frame on the widget's shared palette, or on its own palette when the shared one misses
     one of its colours (a colour that only some frames have, e.g. behind a dropdown)."""
@@ -367,7 +384,8 @@ def _reduce(palette, rgb):
 
 
 def _render_chunk(widget, palette, points):
-    return [_encode(_reduce(palette, _rgb(widget, values)), values) for values in points]
+    dpi = widget.fig.get_dpi()
+    return [_encode(_reduce(palette, _rgb(widget, values)), values, dpi) for values in points]
 
 
 def _processes():
@@ -494,7 +512,7 @@ def render_frames(widget, axes=None, processes=None):
         picks = _palette_samples(axes)
         sampled = {i: _rgb(widget, points[i]) for i in picks}
         palette = _Palette(list(sampled.values()))
-        done = {i: _encode(_reduce(palette, rgb), points[i]) for i, rgb in sampled.items()}
+        done = {i: _encode(_reduce(palette, rgb), points[i], scale_dpi) for i, rgb in sampled.items()}
         rest = [i for i in range(len(points)) if i not in done]
         # Interleaved chunks: neighbouring frames cost about the same, so the work splits evenly.
         n = min(processes, max(1, len(rest) // 4))

@@ -99,10 +99,8 @@ def test_make_book_sets_no_matplotlib_backend():
 # -- sharp and legible ----------------------------------------------------------------------------
 # At least two image pixels per CSS pixel: sharp on a high-density ("retina", 2x) screen.
 MIN_PIXEL_DENSITY = 2.0
-# Widget snapshots come from coursekit.widgets, whose static frames at 2x are being built in the same
-# issue (the widgets engineer's part): until they land, widget images are checked for legible text
-# and labelled axes but not for pixel density. Set to True when they have.
-WIDGET_SNAPSHOTS_AT_2X = False
+# Widget images are the static frames of coursekit.widgets (issue 13), drawn at 2x like every figure.
+WIDGET_SNAPSHOTS_AT_2X = True
 WIDGET_CELL = re.compile(r"\bwidgets\.\w+_widget\s*\(")
 # The smallest text of a figure, as displayed on a 1280-pixel-wide desktop page (CSS pixels). For
 # scale: a 10 pt tick label in a notebook at matplotlib's default 100 dpi is 13.9 pixels.
@@ -138,6 +136,19 @@ def png_dpi(data):
     return None
 
 
+def image_dpi(data):
+    """The resolution an image was drawn at: a PNG's pHYs, or the EXIF resolution a widget's WebP
+    frame carries (coursekit.widgets._static.read_frame_dpi); None when it records none."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return png_dpi(data)
+    from coursekit.widgets._static import read_frame_dpi
+
+    try:
+        return read_frame_dpi(data)
+    except Exception:  # noqa: BLE001 - not an image the widgets wrote: reported as recording nothing
+        return None
+
+
 def displayed_figures(page, url):
     """[(image file name, image pixels per CSS pixel, CSS pixels per figure inch, from a widget)]."""
     import urllib.request
@@ -146,7 +157,7 @@ def displayed_figures(page, url):
     shown = []
     for image in page.evaluate(FIGURES_JS):
         with urllib.request.urlopen(image["src"], timeout=10) as response:
-            dpi = png_dpi(response.read())
+            dpi = image_dpi(response.read())
         density = image["natural"] / image["css"] if image["css"] else 0.0
         per_inch = image["css"] / (image["natural"] / dpi) if dpi and image["natural"] else None
         widget = bool(WIDGET_CELL.search(image["source"]))
@@ -163,7 +174,7 @@ def figure_problems(shown, smallest_texts):
         return problems + [f"{len(shown)} figures on the page but the page's code shows {len(smallest_texts)}"]
     for (name, _, per_inch, _), text in zip(shown, smallest_texts):
         if per_inch is None:
-            problems.append(f"{name}: the PNG does not record its resolution (pHYs)")
+            problems.append(f"{name}: the image does not record its resolution (PNG pHYs, WebP EXIF)")
         elif text is not None and text.get_fontsize() * per_inch / 72 < MIN_TEXT_CSS_PX:
             problems.append(
                 f"{name}: {text.get_text()[:40]!r} is {text.get_fontsize():.1f} pt on a figure shown at "

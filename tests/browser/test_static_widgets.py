@@ -14,11 +14,13 @@ and by Enter -- and after every move:
 * the image bytes the page shows carry, in their EXIF, the control values they were drawn for
   (written by the code that drew them), and those are the values the controls show;
 
-with no console error, no page error and no request leaving the machine.  The time from the
-reader's input to the new frame decoded and about to be painted is recorded for every move and
-written to ``test-artifacts/static-widgets/latency.json`` (measured, not asserted: see
-``bench/bench_widgets.py``).  A copy of a built page with one frame swapped, truncated or
-deleted must be reported.
+with no console error, no page error and no request leaving the machine.  Once the reader stops,
+the widget's polite live region says what the figure now shows (its alt text).  The frames the
+browser fetched for a page weigh at most 4 MB together.  The time from the reader's key or pointer
+going down to the new frame decoded and about to be painted is recorded for every move and written,
+with each page's frames and megabytes, to ``test-artifacts/static-widgets/latency.json`` (measured,
+not asserted: see ``bench/bench_widgets.py``).  A copy of a built page with one frame swapped,
+truncated or deleted must be reported.
 """
 
 from __future__ import annotations
@@ -40,13 +42,17 @@ ARTIFACTS_SUBDIR = "static-widgets"
 WIDGET_CALL = re.compile(r"\bwidgets\.\w+_widget\s*\(|\bFigureWidget\s*\(")
 CODE_CELL = re.compile(r"```\{code-cell\}[^\n]*\n(.*?)```", re.DOTALL)
 
-# Time from the reader's input to the new frame decoded (and the next animation frame): every input,
-# change or step-button click starts a clock; the image's next src change stops it.
+# Time from the reader's key or pointer going down to the new frame decoded (and the next animation
+# frame): the image's next src change stops the clock.
 LATENCY_INIT_JS = """
+performance.setResourceTimingBufferSize(100000);  // every frame fetched is counted (default: 250 entries)
 window.__ckLatency = {start: null, samples: []};
-const __ckStart = () => { window.__ckLatency.start = performance.now(); };
-document.addEventListener('input', __ckStart, true);
-document.addEventListener('click', e => { if (e.target.closest && e.target.closest('button.ck-step')) __ckStart(); }, true);
+// The clock starts when the reader's key or pointer went down (the event's own time stamp, so the
+// wait before the page handles it counts); an input with neither (a choice from a list) starts it too.
+const __ckDown = e => { window.__ckLatency.start = e.timeStamp; };
+document.addEventListener('keydown', __ckDown, true);
+document.addEventListener('pointerdown', __ckDown, true);
+document.addEventListener('input', e => { if (window.__ckLatency.start === null) window.__ckLatency.start = e.timeStamp; }, true);
 new MutationObserver(mutations => {
   for (const m of mutations) {
     const img = m.target;
@@ -87,6 +93,20 @@ FETCH_JS = """async (img) => {
   for (let i = 0; i < bytes.length; i += 8192) text += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192));
   return btoa(text);
 }"""
+
+
+ANNOUNCED_JS = """(f) => f.querySelector('.ck-widget-status').textContent
+    === f.querySelector('img.ck-widget-frame').getAttribute('alt')"""
+
+# Bytes of the frames the page fetched (every widget's, once it is used), as the browser counts them.
+FRAME_BYTES_JS = """() => {
+  const seen = new Map();
+  for (const e of performance.getEntriesByType('resource')) {
+    if (e.name.includes('/coursekit-widgets/')) seen.set(e.name, Math.max(seen.get(e.name) || 0, e.encodedBodySize));
+  }
+  return {frames: seen.size, bytes: Array.from(seen.values()).reduce((a, b) => a + b, 0)};
+}"""
+PAGE_BUDGET_BYTES = 4_000_000
 
 
 def widget_cells(docname):
@@ -247,6 +267,16 @@ def exercise_widget(page, figure, name, screenshot_dir=None):
                 problems.append(f"{name} / button {text!r}: {how} moved position {before} to "
                                 f"{_positions(figure)[k]}, not {expected}")
             problems += check_shown(figure, f"{name} / button {text!r} after {how}")
+    # The live region tells a screen reader what the figure shows now, once the reader stops moving.
+    status = figure.locator(".ck-widget-status")
+    if status.get_attribute("aria-live") != "polite":
+        problems.append(f"{name}: no polite live region announcing the figure")
+    else:
+        try:
+            page.wait_for_function(ANNOUNCED_JS, arg=figure.element_handle(), timeout=5000, polling=50)
+        except Exception:  # noqa: BLE001 - reported
+            problems.append(f"{name}: the live region says {status.text_content()!r}, not the alt text of the "
+                            "figure shown")
     return moves, problems
 
 
@@ -279,12 +309,21 @@ def test_every_widget_moves_on_the_static_page(docname, built_site, site_server,
         moves += n
         problems += found
     samples = page.evaluate("() => window.__ckLatency.samples")
+    fetched = page.evaluate(FRAME_BYTES_JS)
+    n_frames = sum(len(json.loads(t)["frames"]) for t in page.locator("script.ck-widget-data").all_text_contents())
+    if fetched["bytes"] > PAGE_BUDGET_BYTES:
+        problems.append(f"{docname}: the browser fetched {fetched['bytes'] / 1e6:.2f} MB of frames, over the 4 MB budget")
+    if fetched["frames"] == 0 or fetched["bytes"] == 0:
+        problems.append(f"{docname}: the browser fetched no frames ({fetched})")
     problems += watch.problems()
     assert moves > 0
     assert not problems, f"{docname} ({figures.count()} widgets, {moves} moves):\n" + "\n".join(problems)
-    _latencies[docname] = samples
-    report = {doc: {"moves": len(s), "median_ms": round(statistics.median(s), 1), "max_ms": round(max(s), 1),
-                    "samples_ms": [round(x, 1) for x in s]} for doc, s in _latencies.items() if s}
+    _latencies[docname] = {"samples": samples, "frame_files": fetched["frames"], "frames": n_frames,
+                           "bytes": fetched["bytes"]}
+    report = {doc: {"frames": r["frames"], "frame_files_fetched": r["frame_files"], "MB_fetched": round(r["bytes"] / 1e6, 3),
+                    "moves": len(r["samples"]), "median_ms": round(statistics.median(r["samples"]), 1) if r["samples"] else None,
+                    "max_ms": round(max(r["samples"]), 1) if r["samples"] else None,
+                    "samples_ms": [round(x, 1) for x in r["samples"]]} for doc, r in _latencies.items()}
     (widget_artifacts / "latency.json").write_text(json.dumps(report, indent=1))
 
 

@@ -9,6 +9,7 @@ just before one that looks for it.
 import csv
 import json
 import os
+import random
 import re
 import shutil
 import signal
@@ -28,6 +29,11 @@ AID = "fx_mle"
 SECRET = "COURSEKIT_TEST_GRADER_SECRET"
 MODE = sandbox.choose_mode(log=lambda *a: None)
 
+# The background process the polluter leaves is recognised by this number, drawn per test run:
+# another run of this test on the machine (its polluter's process lives until its uid is
+# killed) must not look like a trace of ours.
+TRACE = str(random.SystemRandom().randrange(10**8, 10**9))
+
 # Leaves every trace it can: module state, environment, files, a background process.
 POLLUTE = '''
 import os, sys, subprocess, builtins, numpy, coursekit
@@ -42,7 +48,7 @@ for d in (os.environ.get("TMPDIR", "/tmp"), os.path.expanduser("~"), os.getcwd()
             fh.write("x")
     except OSError:
         pass
-subprocess.Popen(["sleep", "987654"], start_new_session=True)
+subprocess.Popen(["sleep", "''' + TRACE + '''"], start_new_session=True)
 print("UID=%d RNG=%d" % (os.getuid(), numpy.random.randint(1 << 30)))
 ''' + CORRECT
 
@@ -62,7 +68,7 @@ for d in (os.environ.get("TMPDIR", "/tmp"), os.path.expanduser("~"), os.getcwd()
 for pid in os.listdir("/proc"):
     try:
         with open("/proc/%s/cmdline" % pid, "rb") as fh:
-            if b"987654" in fh.read():
+            if b"''' + TRACE + '''" in fh.read():
                 found.append("process %s" % pid)
     except OSError:
         pass

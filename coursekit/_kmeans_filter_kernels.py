@@ -196,8 +196,32 @@ def _build(X, leaf_size, d):  # pragma: no cover
             left[:m].copy(), right[:m].copy(), max_depth)
 
 
+# One compiled copy per dimension, d = 1, 2, 3 with d a constant (unrolled coordinates), chosen in
+# Python: numba compiles a function with all its branches, so a dispatch inside one compiled
+# function would compile all four copies on the first call (most of a cold start's ~45 s of CPU).
+
+
 @_jit(fastmath=_BUILD_FLAGS)
-def build_tree(X, leaf_size):  # pragma: no cover
+def _build_d1(X, leaf_size):  # pragma: no cover
+    return _build(X, leaf_size, 1)
+
+
+@_jit(fastmath=_BUILD_FLAGS)
+def _build_d2(X, leaf_size):  # pragma: no cover
+    return _build(X, leaf_size, 2)
+
+
+@_jit(fastmath=_BUILD_FLAGS)
+def _build_d3(X, leaf_size):  # pragma: no cover
+    return _build(X, leaf_size, 3)
+
+
+@_jit(fastmath=_BUILD_FLAGS)
+def _build_any(X, leaf_size):  # pragma: no cover
+    return _build(X, leaf_size, X.shape[1])
+
+
+def build_tree(X, leaf_size):
     """kd-tree over the rows of X, nodes numbered in depth-first (pre-)order.
 
     Each node covers a contiguous range ``start:end`` of ``Xt = X[perm]``.  Its box is the
@@ -209,14 +233,8 @@ def build_tree(X, leaf_size):  # pragma: no cover
     Returns ``(Xt, perm, lo, hi, start, end, left, right, depth)``; ``left[u] = -1`` for a leaf,
     ``depth`` is the largest number of edges from the root to a leaf.
     """
-    d = X.shape[1]
-    if d == 1:
-        return _build(X, leaf_size, 1)
-    if d == 2:
-        return _build(X, leaf_size, 2)
-    if d == 3:
-        return _build(X, leaf_size, 3)
-    return _build(X, leaf_size, d)
+    build = (_build_d1, _build_d2, _build_d3)[X.shape[1] - 1] if X.shape[1] <= 3 else _build_any
+    return build(X, leaf_size)
 
 
 @_jit()
@@ -492,26 +510,42 @@ def _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter
 
 
 @_jit()
+def _filter_pass_d1(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth, C, labels,
+                    stamp_iter, stamp_owner, it, trace, node_state, node_owner, node_ncand, stats):  # pragma: no cover
+    return _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth, C, labels,
+                        stamp_iter, stamp_owner, it, trace, node_state, node_owner, node_ncand, stats, 1)
+
+
+@_jit()
+def _filter_pass_d2(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth, C, labels,
+                    stamp_iter, stamp_owner, it, trace, node_state, node_owner, node_ncand, stats):  # pragma: no cover
+    return _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth, C, labels,
+                        stamp_iter, stamp_owner, it, trace, node_state, node_owner, node_ncand, stats, 2)
+
+
+@_jit()
+def _filter_pass_d3(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth, C, labels,
+                    stamp_iter, stamp_owner, it, trace, node_state, node_owner, node_ncand, stats):  # pragma: no cover
+    return _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth, C, labels,
+                        stamp_iter, stamp_owner, it, trace, node_state, node_owner, node_ncand, stats, 3)
+
+
+@_jit()
+def _filter_pass_any(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth, C, labels,
+                     stamp_iter, stamp_owner, it, trace, node_state, node_owner, node_ncand, stats):  # pragma: no cover
+    return _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth, C, labels,
+                        stamp_iter, stamp_owner, it, trace, node_state, node_owner, node_ncand, stats,
+                        C.shape[1])
+
+
 def filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth,
                 C, labels, stamp_iter, stamp_owner, it, trace, node_state, node_owner,
-                node_ncand, stats):  # pragma: no cover
+                node_ncand, stats):
     """One Lloyd assignment pass over the tree (the filtering algorithm); see ``_filter_pass``.
 
-    d = 1, 2, 3 get their own copy of the loop with d a constant (unrolled coordinates).
+    d = 1, 2, 3 get their own compiled copy of the loop with d a constant (unrolled coordinates).
     """
     d = C.shape[1]
-    if d == 1:
-        return _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth, C,
-                            labels, stamp_iter, stamp_owner, it, trace, node_state, node_owner,
-                            node_ncand, stats, 1)
-    if d == 2:
-        return _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth, C,
-                            labels, stamp_iter, stamp_owner, it, trace, node_state, node_owner,
-                            node_ncand, stats, 2)
-    if d == 3:
-        return _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth, C,
-                            labels, stamp_iter, stamp_owner, it, trace, node_state, node_owner,
-                            node_ncand, stats, 3)
-    return _filter_pass(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth, C,
-                        labels, stamp_iter, stamp_owner, it, trace, node_state, node_owner,
-                        node_ncand, stats, d)
+    kernel = (_filter_pass_d1, _filter_pass_d2, _filter_pass_d3)[d - 1] if d <= 3 else _filter_pass_any
+    return kernel(Xt, lo, hi, start, end, left, right, count, sums, mean, scatter, depth, C, labels,
+                  stamp_iter, stamp_owner, it, trace, node_state, node_owner, node_ncand, stats)

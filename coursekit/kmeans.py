@@ -33,15 +33,15 @@ runs the same iteration in one of three ways:
   Gaussian blobs);
 * ``8 < d <= 16`` (same N and K): Lloyd's kernel first, and the tree only if the run outlasts
   the passes its build costs (about ``10 log2(n / 32) / k`` of them: 3 at N = 3 10^5, K = 50).
-  In these dimensions the filter is 4-30x faster per pass than Lloyd on well-separated
-  clusters and 1.1-3x slower on overlapping ones; waiting bounds what a short run pays for a
+  In these dimensions the filter is 4-25x faster per pass than Lloyd on well-separated
+  clusters and 1.2-3.3x slower on overlapping ones; waiting bounds what a short run pays for a
   tree it would not use;
 * otherwise (fewer points or centres, higher dimension) Lloyd's kernel.
 
 How much the filter saves depends on the data, not only on their shape: on uniformly scattered
-points in 8 dimensions it computes 27-74% of Lloyd's N K distances and is 1.4-3.7x slower per
+points in 8 dimensions it computes 27-74% of Lloyd's N K distances and is 1.3-3.5x slower per
 pass.  Each of its distance computations (point-centre distances, box tests, middle-of-box
-distances) costs about 4-9 of Lloyd's, so it stops paying somewhere between 11% and 28% of N K.
+distances) costs about 3.5-10 of Lloyd's, so it stops paying somewhere between 10% and 29% of N K.
 After each of its passes that count is compared with N K: a pass that needed more than 30%, or
 two in a row that needed more than 15%, hand the rest of the fit to Lloyd's kernel (both being
 exact, the iterations are the same; a single pass at 15-30% is often only a poor start's

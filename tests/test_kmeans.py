@@ -710,6 +710,24 @@ def test_filter_far_from_the_origin_matches_sklearn():
     np.testing.assert_array_equal(res.labels, ref.labels_)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.int64])
+def test_filter_on_float32_and_integer_input_matches_sklearn(dtype):
+    # The filter path converts its input as the Lloyd path does (float64), so the same run
+    # follows; scikit-learn computes float32 in float32, hence the looser tolerance there.
+    X = (blobs(9, 3000, 3, 5, 2.0) * (1 if dtype == np.float32 else 10)).astype(dtype)
+    init = X[[3, 50, 500, 900, 2000]]
+    ref = sklearn_fit(X, init)
+    res = km.kmeans(X, 5, init=init, algorithm="filter")
+    lloyd = km.kmeans(X, 5, init=init, algorithm="lloyd", backend="numba")
+    assert res.centers.dtype == np.float64 and res.algorithm == "filter"
+    np.testing.assert_array_equal(res.labels, lloyd.labels)
+    np.testing.assert_array_equal(res.labels, ref.labels_)
+    assert res.n_iter == lloyd.n_iter == ref.n_iter_
+    tol = 1e-4 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(res.centers, ref.cluster_centers_, rtol=tol, atol=tol)
+    assert res.inertia == pytest.approx(ref.inertia_, rel=tol)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     X=arrays(np.float64, st.tuples(st.integers(2, 80), st.integers(1, 8)), elements=st.integers(-4, 4).map(float)),

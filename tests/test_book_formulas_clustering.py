@@ -235,6 +235,25 @@ def test_exercise_pruning_rule_answers_against_a_grid():
     assert np.all((((grid - z2) ** 2).sum(1) < d_star) == (grid[:, 0] > 0.85 + 1e-12))
 
 
+
+def test_filter_section_tree_depth_quoted_in_the_text():
+    # "the tree over the 20,000 points of D = 16 below is 11 levels deep": the page's uniform data.
+    import pathlib
+    import re
+
+    from coursekit.kmeans_filter import build_tree
+
+    page = (pathlib.Path(__file__).parents[1] / "book" / "05_kmeans.md").read_text()
+    quoted = re.search(r"the tree over the ([\d,]+) points of \$D = (\d+)\$ below is (\d+) levels deep", page)
+    assert quoted, "sentence not found"
+    n, d, depth = (int(g.replace(",", "")) for g in quoted.groups())
+    assert f"uniform(size=({n:_}, D))" in page and f"for D in (2, 4, 8, {d})" in page
+    X = np.random.default_rng(1).uniform(size=(n, d))
+    tree = build_tree(X)
+    assert tree.depth == depth
+    # a leaf is at most `depth` cuts from the root: fewer than one per coordinate
+    assert depth < d
+
 # ----------------------------------------------------------------------------- chapter 6
 def _classifier():
     return GaussianBayesClassifier

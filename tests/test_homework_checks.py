@@ -12,32 +12,20 @@ real nbgrader in test_homework_grading.py.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import io
 import json
 import os
 import re
 
 import pytest
+from known_wrong import wrong_submissions
 
 import coursekit.checks
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-WRONG_DIR = os.path.join(ROOT, "tests", "wrong_submissions")
 
 
-def _wrong_submissions():
-    out = {}
-    for fname in sorted(os.listdir(WRONG_DIR)):
-        if fname.endswith(".py"):
-            spec = importlib.util.spec_from_file_location(f"wrong_{fname[:-3]}", os.path.join(WRONG_DIR, fname))
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            out[fname[:-3]] = module
-    return out
-
-
-WRONG = _wrong_submissions()
+WRONG = wrong_submissions()
 
 
 def _notebook(aid, folder="solutions"):

@@ -14,7 +14,6 @@ The feedback HTML shows the messages and none of the hidden test code.
 from __future__ import annotations
 
 import html
-import importlib.util
 import json
 import os
 import shutil
@@ -23,10 +22,10 @@ import sys
 import time
 
 import pytest
+from known_wrong import wrong_submissions
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTIONS = os.path.join(ROOT, "solutions")
-WRONG_DIR = os.path.join(ROOT, "tests", "wrong_submissions")
 BIN = os.path.dirname(sys.executable)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("nbgrader")]
@@ -39,21 +38,10 @@ def _assignments():
     )
 
 
-def _wrong_submissions():
-    out = {}
-    for fname in sorted(os.listdir(WRONG_DIR)):
-        if fname.endswith(".py"):
-            spec = importlib.util.spec_from_file_location(f"wrong_{fname[:-3]}", os.path.join(WRONG_DIR, fname))
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            out[fname[:-3]] = module
-    return out
-
-
 ASSIGNMENTS = _assignments()
 if os.environ.get("HOMEWORK_ASSIGNMENTS"):  # e.g. HOMEWORK_ASSIGNMENTS=hw3_kmeans while editing one
     ASSIGNMENTS = [a for a in ASSIGNMENTS if a in os.environ["HOMEWORK_ASSIGNMENTS"].split(",")]
-WRONG = {name: mod for name, mod in _wrong_submissions().items() if mod.ASSIGNMENT in ASSIGNMENTS}
+WRONG = {name: mod for name, mod in wrong_submissions().items() if mod.ASSIGNMENT in ASSIGNMENTS}
 
 
 def _nbgrader(course, *args):

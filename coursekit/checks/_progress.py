@@ -148,6 +148,25 @@ def _row_text(label, points, status, width):
     return f"  {label} {dots} {points:>4}  {status}"
 
 
+def summary_function(title, tasks, checks, helpers=()):
+    """The ``summary`` of one assignment's checks module: its "where you stand" table."""
+
+    def summary(namespace=None, machine=False, time_limit=TIME_LIMIT, rows=False):
+        """Print where you stand: one row per task, from the visible tests only (no hidden test runs).
+
+        The student's functions are looked up in ``namespace`` (default: the caller's globals, i.e.
+        the notebook's).  Returns None (the notebook's last cell shows the table, not a value), or
+        the rows if ``rows``.
+        """
+        if namespace is None:
+            namespace = sys._getframe(1).f_globals
+        table = where_you_stand(title, tasks, checks, helpers, namespace=namespace, machine=machine,
+                                time_limit=time_limit)
+        return table if rows else None
+
+    return summary
+
+
 def where_you_stand(title, tasks, checks, helpers=(), namespace=None, machine=False, time_limit=TIME_LIMIT):
     """Print the per-task table of visible-test points; return the rows.
 

@@ -46,8 +46,11 @@ def _raise_feedback(message):
 import builtins  # noqa: E402
 import contextlib  # noqa: E402
 import functools  # noqa: E402
+import gc  # noqa: E402
 import importlib.util  # noqa: E402
+import itertools  # noqa: E402
 import math  # noqa: E402
+import operator  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
@@ -89,6 +92,20 @@ _bool = builtins.bool
 _getframe = sys._getframe
 _setprofile = sys.setprofile
 _getprofile = sys.getprofile
+# For the integrity checks' fast path: loops that run in C, with no Python call (and no audit
+# event: reading a function's __code__, __defaults__ or __kwdefaults__ raises one, and every audit
+# hook, this module's included, is a Python call) per object compared.
+_get_referents = gc.get_referents
+_is = operator.is_
+_all = builtins.all
+_map = builtins.map
+_repeat = itertools.repeat
+_compress = itertools.compress
+_callable = builtins.callable
+_list = builtins.list
+_set = builtins.set
+_itemgetter0 = operator.itemgetter(0)
+_SEPARATOR = (object(),)  # between two functions' referents: no object of one can pass for the next's
 _threading_setprofile = threading.setprofile
 _SCALAR_TYPES = (float, int, _np.float64, _np.float32, _np.float16, _np.int64, _np.int32,
                  _np.int16, _np.int8, _np.uint64, _np.uint32, _np.uint16, _np.uint8)
@@ -355,12 +372,33 @@ def _opaque(value):
     return t.__name__.endswith("cython_function_or_method")
 
 
+# Module names already judged by _blocked_module (a function of the name alone): the modules of a
+# kernel are the same from one call of the student's code to the next, bar the few it imports.
+_NAMES_SEEN = set()
+_NAMES_BLOCKED = set()
+
+
+def _blocked_items():
+    """``(name, module)`` of ``sys.modules`` whose name is blocked, in ``sys.modules``' order."""
+    items = _list(sys.modules.items())
+    names = _list(_map(_itemgetter0, items))
+    if not _all(_map(_is, _map(_type, names), _repeat(str))):
+        # A key that is not exactly a str (the notebook put it there): hashing or comparing it
+        # could run the notebook's code, so judge every name one by one, as _blocked_module does.
+        return [item for item in items if _blocked_module(item[0])]
+    for name in _set(names) - _NAMES_SEEN:  # exact strs: hashed and compared in C
+        _NAMES_SEEN.add(name)
+        if _blocked_module(name):
+            _NAMES_BLOCKED.add(name)
+    return _compress(items, _map(_NAMES_BLOCKED.__contains__, names))
+
+
 def _swap_opaque(student_namespaces):
     """Replace compiled reference callables by recorders; returns the undo list."""
     swaps = []
     opaque = {}
-    for name, module in list(sys.modules.items()):
-        if module is None or not _blocked_module(name):
+    for name, module in _blocked_items():
+        if module is None:
             continue
         namespace = _getattr(module, "__dict__", None)
         if not _isinstance(namespace, dict):
@@ -669,13 +707,24 @@ def _integrity_modules():
 
 def _snapshot_namespaces():
     """The callables of the modules the checks rely on, before the student's code runs."""
-    return [(d, {k: v for k, v in d.items() if callable(v)}) for d in _INTEGRITY_DICTS]
+    return [(d, dict(_compress(d.items(), _map(_callable, d.values())))) for d in _INTEGRITY_DICTS]
+
+
+def _same_entries(current, saved):
+    """True if ``current`` (a dict or mappingproxy) maps every key of ``saved`` to the very same object."""
+    return _all(_map(_is, _map(current.get, saved, _repeat(_MISSING)), saved.values()))
+
+
+def _same_objects(current, saved):
+    return _len(current) == _len(saved) and _all(_map(_is, current, saved))
 
 
 def _restore_namespaces(snapshot):
     """Put back every callable rebound since ``snapshot``; True if there was one."""
     changed = False
     for d, saved in snapshot:
+        if _same_entries(d, saved):
+            continue
         for key, value in saved.items():
             if d.get(key, _MISSING) is not value:
                 d[key] = value
@@ -740,8 +789,30 @@ def _state_tampered():
     return True
 
 
+def _internals_unchanged():
+    """True if nothing :func:`_internals_tampered` compares has changed (the common case), found
+    without a Python call per object: the functions' fields (``__code__``, defaults, ...) and
+    closure cells hold the very objects they held when last compared, as does every saved entry of
+    the check modules, their private namespaces and classes. False means: look closer (a function's
+    name or docstring may have changed too: ``functools.total_ordering`` renames shared ones)."""
+    code_args, code_refs, cell_args, cell_refs = _FAST_SNAPSHOT
+    if not (_same_objects(_get_referents(*code_args), code_refs)
+            and _same_objects(_get_referents(*cell_args), cell_refs)):
+        return False
+    dicts, classes = _OWN_SNAPSHOT
+    for d, saved in dicts:
+        if not _same_entries(d, saved):
+            return False
+    for cls, saved in classes:
+        if not _same_entries(vars(cls), saved):
+            return False
+    return True
+
+
 def _internals_tampered():
     """True if a check module or a function the checks rely on changed since sealing (all put back)."""
+    if _internals_unchanged():
+        return False
     changed = False
     for f, code, defaults, kwdefaults, cells in _CODE_SNAPSHOT:
         if f.__code__ is not code or f.__defaults__ is not defaults or f.__kwdefaults__ is not kwdefaults:
@@ -767,12 +838,17 @@ def _internals_tampered():
             if current.get(key, _MISSING) is not value:
                 setattr(cls, key, value)
                 changed = True
+    # Everything compared above is as sealed again: what differs from the fast path's snapshot now
+    # is what it does not judge (names, docstrings); take it again (in place: same list object).
+    _FAST_SNAPSHOT[1] = _tuple(_get_referents(*_FAST_SNAPSHOT[0]))
+    _FAST_SNAPSHOT[3] = _tuple(_get_referents(*_FAST_SNAPSHOT[2]))
     return changed
 
 
 _INTEGRITY_DICTS = ()
 _CODE_SNAPSHOT = ()
 _OWN_SNAPSHOT = ((), ())
+_FAST_SNAPSHOT = [(), (), (), ()]
 
 
 def _code_ids(code, out):
@@ -864,15 +940,21 @@ def seal(modules):
         namespace["_STANDIN_CODE_ID"] = _id(standin.__code__)
     integrity = _tuple(vars(m) for m in _integrity_modules())
     code_snapshot = guard_private["_python_functions"]()
+    # The same state as the fast path sees it: every function's referents (code, defaults,
+    # kwdefaults, closure, ...) and every closure cell's content, one C call each.
+    code_args = _tuple(x for entry in code_snapshot for x in (entry[0], _SEPARATOR))
+    cell_args = _tuple(x for entry in code_snapshot for cell, _ in entry[4] for x in (cell, _SEPARATOR))
+    fast = [code_args, _tuple(_get_referents(*code_args)), cell_args, _tuple(_get_referents(*cell_args))]
     own = ([(d, dict(d)) for d in [vars(m) for m in modules] + list(privates.values()) + [private_builtins]],
            [(c, dict(vars(c))) for c in classes.values()])
     for namespace in [vars(sys.modules[__name__]), guard_private]:
         namespace["_INTEGRITY_DICTS"] = integrity
         namespace["_CODE_SNAPSHOT"] = code_snapshot
         namespace["_OWN_SNAPSHOT"] = own
+        namespace["_FAST_SNAPSHOT"] = fast
     # The snapshots above saw the previous values of these names; they are part of the state now.
     for d, saved in own[0]:
         for key in ("_SEALED", "_CHECK_CODE_IDS", "_ENTRY_CODE_IDS", "_REFERENCE_CODE_IDS", "_STANDIN_CODE_ID", "_PRIVATE_IDS",
-                    "_INTEGRITY_DICTS", "_CODE_SNAPSHOT", "_OWN_SNAPSHOT"):
+                    "_INTEGRITY_DICTS", "_CODE_SNAPSHOT", "_OWN_SNAPSHOT", "_FAST_SNAPSHOT"):
             if key in d:
                 saved[key] = d[key]

@@ -50,6 +50,11 @@ PRELOAD = (
     # The rest of what the worker's namespace guard imports in every kernel (GUARD_SETUP).
     "coursekit.kmeans_filter", "coursekit._kmeans_filter_kernels", "coursekit._mixture_kernels",
     "coursekit.student_check",
+    # What ipykernel and IPython import while a kernel starts, after the fork (measured: the
+    # modules a forked kernel has that the fork server had not imported).
+    "IPython.core.completerlib", "IPython.core.debugger", "IPython.core.logger",
+    "IPython.extensions.storemagic", "sqlite3", "pdb", "faulthandler", "resource", "runpy",
+    "tornado.platform.asyncio",
 )
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4

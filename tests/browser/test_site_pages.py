@@ -132,11 +132,13 @@ def _format(violations):
 
 
 def _goto(page, url):
-    response = page.goto(url, wait_until="load")
-    assert response is not None and response.ok, f"{url}: HTTP {response.status if response else '?'}"
     # The root index.html is Jupyter Book's meta-refresh redirect to the first page: follow it before
     # evaluating anything (an evaluate racing the redirect dies with "execution context destroyed").
-    if re.search(r'<meta[^>]+http-equiv="refresh"', response.text(), re.IGNORECASE):
+    # Its body is read apart from the page: once the page has moved on, the response's body is gone.
+    redirects = re.search(r'<meta[^>]+http-equiv="refresh"', page.request.get(url).text(), re.IGNORECASE)
+    response = page.goto(url, wait_until="load")
+    assert response is not None and response.ok, f"{url}: HTTP {response.status if response else '?'}"
+    if redirects:
         page.wait_for_url(lambda u: u.rstrip("/") != url.rstrip("/"), wait_until="load")
     # Not "networkidle" (500 ms without a request): on a loaded machine it can wait out its
     # timeout; what the checks need is explicit -- MathJax done here, images decoded by IMAGES_JS.

@@ -199,26 +199,9 @@ def formats_report():
     return "\n".join(lines) + "\n"
 
 
-# Same instrumentation as tests/browser/test_static_widgets.py: an input (or a step-button click)
+# The instrumentation of tests/browser/test_static_widgets.py: a key or pointer going down (or an input)
 # starts a clock, the image's next src change stops it once the new frame is decoded.
-LATENCY_INIT_JS = """
-window.__ckLatency = {start: null, samples: []};
-// The clock starts when the reader's key or pointer went down (the event's own time stamp, so the
-// wait before the page handles it counts); an input with neither (a choice from a list) starts it too.
-const __ckDown = e => { window.__ckLatency.start = e.timeStamp; };
-document.addEventListener('keydown', __ckDown, true);
-document.addEventListener('pointerdown', __ckDown, true);
-document.addEventListener('input', e => { if (window.__ckLatency.start === null) window.__ckLatency.start = e.timeStamp; }, true);
-new MutationObserver(mutations => {
-  for (const m of mutations) {
-    const img = m.target, start = window.__ckLatency.start;
-    if (!img.classList || !img.classList.contains('ck-widget-frame') || start === null) continue;
-    window.__ckLatency.start = null;
-    img.decode().then(() => requestAnimationFrame(() => window.__ckLatency.samples.push(performance.now() - start)),
-                      () => {});
-  }
-}).observe(document, {subtree: true, attributes: true, attributeFilter: ['src']});
-"""
+LATENCY_INIT_JS = os.path.join(os.path.dirname(HERE), "tests", "browser", "static_widget_latency.js")
 
 
 def _page_weights(html_dir):
@@ -269,7 +252,7 @@ def swap_latency_report(quick=False, redraw_ms=None):
                                                                          "--disable-dev-shm-usage"])
             for page_path, n_widgets, n_frames, size in weights:
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
-                page.add_init_script(LATENCY_INIT_JS)
+                page.add_init_script(path=LATENCY_INIT_JS)
                 page.goto(f"{base}/{page_path}", wait_until="load")
                 figures = page.locator("figure.ck-widget")
                 for w in range(figures.count()):

@@ -68,6 +68,70 @@ def test_plot_eigenvectors_tips_are_sqrt_lambda_v():
     _render(fig)
 
 
+def _label_boxes_and_ellipses(fig, out_per_ax):
+    """Draw ``fig``; per axes: its axes box, the eigenvector labels' boxes and the ellipses' points
+    (display pixels, each ellipse sampled every few pixels)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    found = []
+    for ax, out in out_per_ax:
+        boxes = [t.get_window_extent(renderer) for t in ax.texts if r"\lambda" in t.get_text()]
+        ellipses = []
+        for line in out["ellipses"]:
+            pts = ax.transData.transform(np.column_stack(line.get_data()))
+            t = np.linspace(0.0, 1.0, 20, endpoint=False)[:, None, None]
+            ellipses.append((line.get_linestyle(), (pts[:-1] + t * (pts[1:] - pts[:-1])).reshape(-1, 2)))
+        found.append((ax.bbox, boxes, ellipses))
+    return found
+
+
+def _covers(box, pts):
+    return bool(np.any((pts[:, 0] >= box.x0) & (pts[:, 0] <= box.x1) & (pts[:, 1] >= box.y0) & (pts[:, 1] <= box.y1)))
+
+
+def test_eigenvector_labels_leave_the_ellipses_visible():
+    """Chapter 1's figure of the three covariance cases (same sizes as the book): each label is inside
+    its axes, no label has a filled box that would hide a line, and at most one of the six crosses a
+    dashed (2-std) ellipse (placed beyond the arrows' tips, as they once were, all six did; in these
+    small panels one label has no clear place)."""
+    fig = Figure(figsize=(8.5, 3.2), dpi=100, layout="constrained")
+    axes = fig.subplots(1, 3)
+    cases = [plotting.covariance_2d(1.0, 1.0, 0.0), plotting.covariance_2d(1.6, 0.7, 0.0),
+             plotting.covariance_2d(1.5, 1.0, 0.6)]
+    outs = [(ax, plotting.plot_covariance(ax, cov, lim=4.0)) for ax, cov in zip(axes, cases)]
+    crossing = 0
+    for frame, boxes, ellipses in _label_boxes_and_ellipses(fig, outs):
+        assert len(boxes) == 2
+        for box in boxes:
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1
+            crossing += _covers(box, dict(ellipses)["--"])
+    assert crossing <= 1, f"{crossing} of 6 labels cross the 2-std (dashed) ellipse"
+    for ax, _ in outs:
+        assert all(t.get_bbox_patch() is None for t in ax.texts)
+
+
+def test_eigenvector_labels_stay_in_their_axes_over_the_widget_grid():
+    """Over the covariance widget's static grid (5-inch figure, limits +-4.5) every label is inside
+    the axes, and at most a tenth of the labels cross the dashed ellipse (placed beyond the arrows'
+    tips, as they once were, 120 of 126 did)."""
+    crossing = 0
+    for s1 in (0.5, 1.0, 1.5):
+        for s2 in (0.5, 1.0, 1.5):
+            for rho in (-0.9, -0.6, -0.3, 0.0, 0.3, 0.6, 0.9):
+                fig = Figure(figsize=(5.0, 5.0), dpi=80)
+                ax = fig.add_subplot()
+                out = plotting.plot_covariance(ax, plotting.covariance_2d(s1, s2, rho), lim=4.5)
+                ((frame, boxes, ellipses),) = _label_boxes_and_ellipses(fig, [(ax, out)])
+                for box in boxes:
+                    assert frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0 and box.y1 <= frame.y1, \
+                        (s1, s2, rho)
+                    crossing += _covers(box, dict(ellipses)["--"])
+    assert crossing <= 126 // 10, f"{crossing} of 126 labels cross the 2-std (dashed) ellipse"
+
+
 def test_density_grid_and_contours():
     xx, yy, dens = plotting.density_grid(lambda P: gaussian.logpdf(P, MEAN, COV), (-2, 4), (0, 4), n_grid=30)
     assert xx.shape == yy.shape == dens.shape == (30, 30)

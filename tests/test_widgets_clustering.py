@@ -35,6 +35,10 @@ def test_mixture_sampling_both_methods_and_counts():
     left, right = w.fig.axes
     assert left.get_title().startswith("categorical") and right.get_title().startswith("proportional")
     assert "[600, 1000, 400]" in right.get_title()  # round(N pi_k), independent of the draws
+    # N times the weights is written with the Greek letter (mathtext), in the title and the alt text.
+    assert r"($N\pi$ = [600.0, 1000.0, 400.0])" in right.get_title() and "N pi" not in right.get_title()
+    alt = w.frame_description(w.values())
+    assert "N π = [600.0, 1000.0, 400.0]" in alt and "N pi" not in alt
     before = _lines(left)
     png_before = w.png
     w.update(weights=wc.MIXTURE_WEIGHTS["one rare: 0.49, 0.49, 0.02"], n=100)

@@ -10,6 +10,8 @@ The ellipse and contour helpers (:func:`plot_gaussian_ellipse`, :func:`plot_eige
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._validation import check_cov, check_int, check_mean, check_positive_float, check_rng, check_X
@@ -168,7 +170,7 @@ def plot_gaussian_ellipse(ax, mean, cov, n_std=2.0, **kw):
     return line
 
 
-def plot_eigenvectors(ax, mean, cov, n_std=1.0, labels=True, colors=(VMAX_COLOR, VMIN_COLOR)):
+def plot_eigenvectors(ax, mean, cov, n_std=1.0, labels=True, colors=(VMAX_COLOR, VMIN_COLOR), avoid=()):
     r"""Draw the ellipse's semi-axes :math:`n_\text{std}\sqrt{\lambda}\,\mathbf{v}` as arrows.
 
     The long axis (largest eigenvalue) is drawn in ``colors[0]``, the short one in ``colors[1]``.
@@ -183,6 +185,11 @@ def plot_eigenvectors(ax, mean, cov, n_std=1.0, labels=True, colors=(VMAX_COLOR,
     labels : bool
         Write :math:`\sqrt{\lambda_{\max}}\,\mathbf{v}_{\max}` etc. next to the arrows.
     colors : (str, str)
+    avoid : sequence of matplotlib.lines.Line2D
+        Lines the labels must not cover (e.g. the ellipses).  Each label goes beyond its arrow's
+        tip; when there it would cover one of these lines, the other label or leave the axes, it
+        goes further out along the arrow, past the lines.  The place is chosen when the figure is
+        drawn, from the labels' real sizes on screen.
 
     Returns
     -------
@@ -194,7 +201,7 @@ def plot_eigenvectors(ax, mean, cov, n_std=1.0, labels=True, colors=(VMAX_COLOR,
     geometry = _ellipse(mean, cov, n_std)
     names = (r"\max", r"\min")
     prefix = "" if n_std == 1 else f"{n_std:g}"
-    arrows = []
+    arrows, texts, rays = [], [], []
     for j in range(2):
         direction = geometry.eigenvectors[:, j]
         # -v is as much an eigenvector as v: point both arrows upwards (or right), so the two
@@ -209,13 +216,107 @@ def plot_eigenvectors(ax, mean, cov, n_std=1.0, labels=True, colors=(VMAX_COLOR,
         arrows.append(ann)
         if labels:
             label = rf"${prefix}\sqrt{{\lambda_{{{names[j]}}}}}\,\mathbf{{v}}_{{{names[j]}}}$"
-            # Beyond the tip, along the arrow, aligned away from it.
-            ha = "left" if direction[0] > 0.3 else "right" if direction[0] < -0.3 else "center"
-            va = "bottom" if direction[1] > 0.3 else "top" if direction[1] < -0.3 else "center"
-            ax.annotate(label, xy=tuple(tip), xytext=tuple(5 * direction), textcoords="offset points",
-                        ha=ha, va=va, color=colors[j], fontsize=11,
-                        bbox=dict(boxstyle="round,pad=0.1", facecolor="white", edgecolor="none", alpha=0.75))
+            # A thin white outline keeps the label legible over the samples without hiding lines
+            # behind it (a filled box would); the artist below places it when the figure is drawn.
+            text = ax.text(*tip, label, color=colors[j], fontsize=9, clip_on=False,
+                           path_effects=[_patheffects().withStroke(linewidth=2, foreground="white")])
+            text.set_in_layout(False)
+            texts.append(text)
+            rays.append((mean, tip))
+    if texts:
+        ax.add_artist(_eigen_labels_class()(texts, rays, list(avoid)))
     return arrows
+
+
+def _patheffects():
+    from matplotlib import patheffects
+
+    return patheffects
+
+
+@functools.cache
+def _eigen_labels_class():
+    """The artist that places eigenvector labels (defined on first use: matplotlib is imported
+    only when something is drawn)."""
+    from matplotlib.artist import Artist
+
+    class EigenLabels(Artist):
+        """Places the eigenvector labels when the figure is drawn, before the labels are drawn.
+
+        Each label goes just beyond its arrow's tip, aligned away from it.  If there its box would
+        cover one of the ``avoid`` lines or an arrow, overlap a label placed before it or leave the
+        axes, the next place out along the arrow is tried: just past each ``avoid`` line (for an
+        ellipse centred on the arrow's start, the box then lies beyond the ellipse's tangent).
+        When no place is clear, the one covering the fewest line points is kept.  Drawn at a zorder
+        just below the texts' own (3), so the axes draws it first.
+        """
+
+        zorder = 2.99
+
+        def __init__(self, texts, rays, avoid):
+            super().__init__()
+            self.texts, self.rays, self.avoid = texts, rays, avoid
+            self.set_in_layout(False)
+
+        def draw(self, renderer):
+            ax = self.axes
+            to_display = ax.transData
+            frame = ax.bbox
+            # The lines' points, four per segment, so that a box a line crosses holds one of them.
+            lines = []
+            for line in self.avoid:
+                pts = to_display.transform(np.column_stack(line.get_data()))
+                t = np.linspace(0.0, 1.0, 4, endpoint=False)[:, None, None]
+                lines.append((pts[:-1] + t * (pts[1:] - pts[:-1])).reshape(-1, 2) if len(pts) > 1 else pts)
+            # The arrows as dense point lists, so a box across a shaft is seen.
+            shafts = [to_display.transform(np.linspace(start, tip, 24)) for start, tip in self.rays]
+            taken = []
+            for text, (start, tip) in zip(self.texts, self.rays):
+                start_px, tip_px = to_display.transform([start, tip])
+                step = tip_px - start_px
+                length = float(np.hypot(*step))
+                if length < 1e-9:
+                    direction = np.array([0.0, 1.0])
+                else:
+                    direction = step / length
+                # Distances (pixels from the arrow's start) where a label can go: the tip, then just
+                # past the furthest reach of each line along the arrow's direction, then half-way
+                # along the arrow.  At each, the label goes on along the arrow, or beside it (on
+                # either side).
+                reaches = sorted({float(np.max((pts - start_px) @ direction)) for pts in lines if len(pts)})
+                stops = [length] + [r for r in reaches if r > length] + [0.5 * length]
+                normal = np.array([-direction[1], direction[0]])
+                gap = renderer.points_to_pixels(4.0)
+                best = None
+                for rank, (stop, side) in enumerate((stop, side) for stop in stops
+                                                    for side in (direction, normal, -normal)):
+                    anchor = start_px + stop * direction + gap * side
+                    text.set_horizontalalignment("left" if side[0] > 0.3 else "right" if side[0] < -0.3 else "center")
+                    text.set_verticalalignment("bottom" if side[1] > 0.3 else "top" if side[1] < -0.3 else "center")
+                    text.set_position(to_display.inverted().transform(anchor))
+                    box = text.get_window_extent(renderer).padded(renderer.points_to_pixels(1.0))
+                    hits = [int(np.count_nonzero((pts[:, 0] >= box.x0) & (pts[:, 0] <= box.x1)
+                                                 & (pts[:, 1] >= box.y0) & (pts[:, 1] <= box.y1)))
+                            for pts in lines + shafts]
+                    covered = sum(hits)
+                    # Crossing a line listed later in ``avoid`` (for plot_covariance: the outer,
+                    # dashed ellipse) is worse than crossing an earlier one or an arrow.
+                    crossed = tuple(h > 0 for h in reversed(hits[:len(lines)]))
+                    overflow = (max(0.0, frame.x0 - box.x0) + max(0.0, box.x1 - frame.x1)
+                                + max(0.0, frame.y0 - box.y0) + max(0.0, box.y1 - frame.y1))
+                    clash = any(box.overlaps(other) for other in taken)
+                    score = (overflow > 0, clash, crossed, covered > 0, overflow, covered, rank)
+                    if best is None or score < best[0]:
+                        best = (score, anchor, box, text.get_horizontalalignment(), text.get_verticalalignment())
+                    if not (score[0] or score[1] or any(crossed) or score[3]):
+                        break
+                text.set_horizontalalignment(best[3])
+                text.set_verticalalignment(best[4])
+                text.set_position(to_display.inverted().transform(best[1]))
+                taken.append(best[2])
+            self.stale = False
+
+    return EigenLabels
 
 
 def plot_normal_pdf(ax, mean, var, x=None, **kw):
@@ -339,7 +440,7 @@ def plot_covariance(ax, cov, mean=(0.0, 0.0), n_samples=300, rng=0, n_stds=(1.0,
                               label=f"{s:g} std" + ("" if s == 1 else " (dashed)"))
         for s in n_stds
     ]
-    arrows = plot_eigenvectors(ax, mean, cov, n_std=1.0)
+    arrows = plot_eigenvectors(ax, mean, cov, n_std=1.0, avoid=ellipses)
     if lim is None:
         lim = 1.1 * max(n_stds) * np.sqrt(np.max(np.diag(cov))) + np.abs(mean).max()
     ax.set_xlim(mean[0] - lim, mean[0] + lim) if np.ndim(lim) == 0 else ax.set_xlim(*lim)

@@ -178,7 +178,7 @@ def mixture_sampling_widget(weights=(0.3, 0.5, 0.2), means=(-2.0, 1.0, 4.0),
             total.set_ydata(density)
             counts = np.bincount(z, minlength=3)
             ax.set_title(f"{method}: counts {counts.tolist()}\n"
-                         f"(N pi = {np.round(n * pi, 1).tolist()})", fontsize="small")
+                         f"($N\\pi$ = {np.round(n * pi, 1).tolist()})", fontsize="small")
             top = max(top, heights.max(), density.max())
         panels[0][0].set_ylim(0.0, 1.08 * top)
 
@@ -189,8 +189,8 @@ def mixture_sampling_widget(weights=(0.3, 0.5, 0.2), means=(-2.0, 1.0, 4.0),
         return (f"Histograms of N = {n} samples from the 1-D mixture with weights "
                 f"{np.round(params[0], 3).tolist()} and means {list(means)}, with the mixture density and "
                 f"its weighted components: left, drawn component by component from the categorical "
-                f"distribution (counts {counts[0]}); right, round(N pi_k) points per component (counts "
-                f"{counts[1]}); N pi = {np.round(n * params[0], 1).tolist()}.")
+                f"distribution (counts {counts[0]}); right, N times each weight, rounded, "
+                f"points per component (counts {counts[1]}); N π = {np.round(n * params[0], 1).tolist()}.")
 
     return _LiveFigure(controls, build, update, figsize=(9.0, 3.6),
                        title="Sampling a mixture: categorical vs proportional", describe=describe)

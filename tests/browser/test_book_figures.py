@@ -99,8 +99,8 @@ def test_make_book_sets_no_matplotlib_backend():
 # -- sharp and legible ----------------------------------------------------------------------------
 # At least two image pixels per CSS pixel: sharp on a high-density ("retina", 2x) screen.
 MIN_PIXEL_DENSITY = 2.0
-# Widget images are the static frames of coursekit.widgets (issue 13), drawn at 2x like every figure.
-WIDGET_SNAPSHOTS_AT_2X = True
+# Widget images are the static frames of coursekit.widgets (issue 13), drawn at 2x like every figure
+# and checked like every figure.
 WIDGET_CELL = re.compile(r"\bwidgets\.\w+_widget\s*\(")
 # The smallest text of a figure, as displayed on a 1280-pixel-wide desktop page (CSS pixels). For
 # scale: a 10 pt tick label in a notebook at matplotlib's default 100 dpi is 13.9 pixels.
@@ -168,8 +168,8 @@ def displayed_figures(page, url):
 def figure_problems(shown, smallest_texts):
     """Images not sharp at 2x; texts displayed below MIN_TEXT_CSS_PX (figures matched in page order)."""
     problems = [f"{name}: {density:.2f} image pixels per CSS pixel, below {MIN_PIXEL_DENSITY}"
-                for name, density, _, widget in shown
-                if density < MIN_PIXEL_DENSITY - 1e-6 and (WIDGET_SNAPSHOTS_AT_2X or not widget)]
+                for name, density, _, _ in shown
+                if density < MIN_PIXEL_DENSITY - 1e-6]
     if len(shown) != len(smallest_texts):
         return problems + [f"{len(shown)} figures on the page but the page's code shows {len(smallest_texts)}"]
     for (name, _, per_inch, _), text in zip(shown, smallest_texts):
@@ -226,8 +226,8 @@ def test_the_figure_audit_finds_an_unlabelled_axis():
 
 @pytest.mark.browser
 def test_the_figure_checks_catch_a_blurry_figure_and_small_text(tmp_path, open_page):
-    """A 1x PNG is not sharp; the same figure at 2x shown at half its pixel width is; a 6 pt legend on
-    a figure shown at its natural 100 px per inch is 8.3 CSS px, too small."""
+    """A 1x PNG is not sharp, from a widget's cell too; the same figure at 2x shown at half its pixel
+    width is; a 6 pt legend on a figure shown at its natural 100 px per inch is 8.3 CSS px, too small."""
     from _browser_support import serve_directory
 
     fig_small_text, blurry = _png(4, 3, 100, fontsize=6)
@@ -236,7 +236,7 @@ def test_the_figure_checks_catch_a_blurry_figure_and_small_text(tmp_path, open_p
     (tmp_path / "sharp.png").write_bytes(sharp)
     (tmp_path / "page.html").write_text(
         '<!DOCTYPE html><html><body>'
-        '<div class="cell"><div class="cell_input">plt.show()</div>'
+        '<div class="cell"><div class="cell_input">widgets.clt_widget(n=1)</div>'
         '<div class="cell_output"><img src="blurry.png" alt="a"></div></div>'
         '<div class="cell"><div class="cell_input">plt.show()</div>'
         '<div class="cell_output"><img src="sharp.png" width="400" alt="b"></div></div></body></html>'
@@ -247,7 +247,7 @@ def test_the_figure_checks_catch_a_blurry_figure_and_small_text(tmp_path, open_p
         page, _ = open_page(viewport=DESKTOP)
         shown = displayed_figures(page, f"{base}/page.html")
     assert [(name, round(density, 2), round(per_inch), widget) for name, density, per_inch, widget in shown] == [
-        ("blurry.png", 1.0, 100, False), ("sharp.png", 2.0, 100, False)]
+        ("blurry.png", 1.0, 100, True), ("sharp.png", 2.0, 100, False)]
     problems = figure_problems(shown, texts)
     assert len(problems) == 2, problems
     assert "blurry.png: 1.00 image pixels per CSS pixel" in problems[0]

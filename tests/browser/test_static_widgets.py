@@ -42,31 +42,9 @@ ARTIFACTS_SUBDIR = "static-widgets"
 WIDGET_CALL = re.compile(r"\bwidgets\.\w+_widget\s*\(|\bFigureWidget\s*\(")
 CODE_CELL = re.compile(r"```\{code-cell\}[^\n]*\n(.*?)```", re.DOTALL)
 
-# Time from the reader's key or pointer going down to the new frame decoded (and the next animation
-# frame): the image's next src change stops the clock.
-LATENCY_INIT_JS = """
-performance.setResourceTimingBufferSize(100000);  // every frame fetched is counted (default: 250 entries)
-window.__ckLatency = {start: null, samples: []};
-// The clock starts when the reader's key or pointer went down (the event's own time stamp, so the
-// wait before the page handles it counts); an input with neither (a choice from a list) starts it too.
-const __ckDown = e => { window.__ckLatency.start = e.timeStamp; };
-document.addEventListener('keydown', __ckDown, true);
-document.addEventListener('pointerdown', __ckDown, true);
-document.addEventListener('input', e => { if (window.__ckLatency.start === null) window.__ckLatency.start = e.timeStamp; }, true);
-new MutationObserver(mutations => {
-  for (const m of mutations) {
-    const img = m.target;
-    if (!img.classList || !img.classList.contains('ck-widget-frame')) continue;
-    const start = window.__ckLatency.start;
-    if (start === null) continue;
-    window.__ckLatency.start = null;
-    // A decode that fails (a broken frame, or the next move replaced the image first) records
-    // nothing: broken frames are the checks' business.
-    img.decode().then(() => requestAnimationFrame(() => window.__ckLatency.samples.push(performance.now() - start)),
-                      () => {});
-  }
-}).observe(document, {subtree: true, attributes: true, attributeFilter: ['src']});
-"""
+# Time from the reader's key or pointer going down to the new frame decoded (shared with
+# bench/bench_widgets.py).
+LATENCY_INIT_JS = (Path(__file__).resolve().parent / "static_widget_latency.js").read_text()
 
 STATE_JS = """(figure) => {
   const data = JSON.parse(figure.querySelector('script.ck-widget-data').textContent);

@@ -3,7 +3,8 @@ process per submission.
 
 Submissions are graded one after another by ONE worker (``jobs=1``, so the same worker and the
 same fork server), in name order: a submission that tries to leave something behind is graded
-just before one that looks for it.
+just before one that looks for it. With ``jobs=2`` the two workers share the run's one fork
+server, and the same holds.
 """
 
 import csv
@@ -13,6 +14,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import time
 
 import pytest
@@ -38,6 +40,7 @@ TRACE = str(random.SystemRandom().randrange(10**8, 10**9))
 POLLUTE = '''
 import os, sys, subprocess, builtins, numpy, coursekit
 numpy._ck_polluted = True
+numpy.allclose = lambda *a, **k: True  # a monkeypatched numpy (the guard undoes it before each test)
 coursekit._ck_polluted = True
 builtins._ck_polluted = True
 sys.modules["ck_polluted_module"] = numpy
@@ -62,16 +65,12 @@ if hasattr(builtins, "_ck_polluted") or "ck_polluted_module" in sys.modules:
     found.append("builtins/sys.modules")
 if "CK_POLLUTED" in os.environ:
     found.append("environment")
+if numpy.allclose(0.0, 1.0) or numpy.allclose.__module__ != "numpy":
+    found.append("monkeypatched numpy")
 for d in (os.environ.get("TMPDIR", "/tmp"), os.path.expanduser("~"), os.getcwd(), "/tmp", "/dev/shm"):
     if os.path.exists(os.path.join(d, "ck_polluted.txt")):
         found.append("file in " + d)
-for pid in os.listdir("/proc"):
-    try:
-        with open("/proc/%s/cmdline" % pid, "rb") as fh:
-            if b"''' + TRACE + '''" in fh.read():
-                found.append("process %s" % pid)
-    except OSError:
-        pass
+PROCESSES
 with open("/proc/self/environ", "rb") as fh:
     if b"''' + SECRET + '''" in fh.read():
         found.append("the grader's environment in /proc/self/environ")
@@ -85,6 +84,19 @@ except PermissionError:
 assert not found, found
 print("UID=%d RNG=%d" % (os.getuid(), numpy.random.randint(1 << 30)))
 ''' + CORRECT
+# The polluter's background process must be gone once its grading ended. (Not checked while two
+# submissions are graded at once: there is no PID namespace, so a kernel sees, but cannot signal,
+# the processes of the submission graded beside it, the polluter's included, until that one ends.)
+PROCESSES = '''for pid in os.listdir("/proc"):
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as fh:
+            if b"''' + TRACE + '''" in fh.read():
+                found.append("process %s" % pid)
+    except OSError:
+        pass
+'''
+CHECK_ALONE = CHECK.replace("PROCESSES\n", PROCESSES)
+CHECK_BESIDE = CHECK.replace("PROCESSES\n", "")
 
 
 def _course(tmp_path):
@@ -108,23 +120,27 @@ def _totals(rows):
 
 
 @pytest.mark.skipif(MODE != "namespaces", reason="needs root and mount/network namespaces")
-def test_nothing_of_one_submission_reaches_the_next(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_nothing_of_one_submission_reaches_the_next(tmp_path, monkeypatch, jobs):
     monkeypatch.setenv(SECRET, "postgresql://grader:secret@db/course")
     root, src = _course(tmp_path)
     subs = tmp_path / "subs"
     names = ["a1_polluter", "a2_checker", "b1_polluter", "b2_checker"]
+    if jobs == 2:  # two workers at a time: each checker also runs after both polluters
+        names += ["c1_checker", "c2_checker"]
     for name in names:
         (subs / name).mkdir(parents=True)
-        code = POLLUTE if "polluter" in name else CHECK
+        code = POLLUTE if "polluter" in name else CHECK_ALONE if jobs == 1 else CHECK_BESIDE
         (subs / name / f"{AID}.ipynb").write_bytes(student_nb(src, code))
     out = tmp_path / "out"
-    rows = runner.autograde(str(root), AID, str(subs), out=str(out), jobs=1, timeout=60,
+    rows = runner.autograde(str(root), AID, str(subs), out=str(out), jobs=jobs, timeout=60,
                             progress=False, log=lambda *a: None)
     assert _totals(rows) == {n: 4.0 for n in names}, [r for r in rows if r["status"] != "ok"]
-    uids, rngs = [], []
+    uids, rngs, servers = [], [], set()
     for name in names:
         res = json.loads((out / "results" / f"{name}.json").read_text())
-        assert res["kernel_start"] == "fork"  # the same worker's fork server, every time
+        assert res["kernel_start"] == "fork"
+        servers.add(res["kernel_server"])
         page = (out / "feedback" / f"{name}.html").read_text()
         m = re.search(r"UID=(\d+) RNG=(\d+)", page)
         assert m, page
@@ -132,6 +148,7 @@ def test_nothing_of_one_submission_reaches_the_next(tmp_path, monkeypatch):
         rngs.append(int(m.group(2)))
     assert 0 not in uids and len(set(uids)) == len(names)  # a fresh uid per submission
     assert len(set(rngs)) == len(names)  # NumPy's global generator is not the fork server's
+    assert len(servers) == 1  # every kernel forked from the run's one fork server
 
 
 def _job(tmp_path, src, code, name, **limits):
@@ -228,6 +245,54 @@ def test_hard_limit_kills_the_worker_its_fork_server_and_kernel(tmp_path):
         assert workers.run(path, 120) == (0, False)
         assert sum(t["score"] for t in _result(job)["tasks"]) == 4
         assert workers._workers[0].proc.pid != worker_pid
+
+
+@pytest.mark.skipif(MODE == "none", reason="needs root (a uid per submission)")
+def test_shared_fork_server_kills_the_kernels_of_a_worker_killed_at_the_hard_limit(tmp_path):
+    _, src = _course(tmp_path)
+    with pool.WorkerPool(1, log_dir=str(tmp_path), shared_kernels=True) as workers:
+        server = workers.kernels
+        assert server is not None and server.can_fork
+        job, path = _job(tmp_path, src, CORRECT, "warm")
+        assert workers.run(path, 120) == (0, False)
+        assert _result(job)["kernel_server"] == server.pid
+        worker_pid = workers._workers[0].proc.pid
+        # The kernel ignores SIGINT and never ends; the pool's hard limit kills the worker. The
+        # shared fork server, not the worker's parent, forked the kernel: it must kill it when
+        # the worker's socket closes (here nobody else calls kill_uid).
+        job, path = _job(tmp_path, src, HANG, "hang", cell_timeout=60)
+        assert workers.run(path, 5) == (None, True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and _uid_alive(job["uid"]):
+            time.sleep(0.1)
+        assert not _uid_alive(job["uid"])
+        assert not _alive(worker_pid) and server.alive()
+        # The next submission: a new worker, the same fork server.
+        job, path = _job(tmp_path, src, CORRECT, "after")
+        assert workers.run(path, 120) == (0, False)
+        res = _result(job)
+        assert sum(t["score"] for t in res["tasks"]) == 4 and res["kernel_server"] == server.pid
+        assert workers._workers[0].proc.pid != worker_pid
+    assert server.proc.returncode is not None  # ended with the pool
+
+
+def test_fork_server_refuses_to_attach_for_a_worker(tmp_path):
+    server = forkserver.ForkServer(worker.kernel_env(str(tmp_path)))
+    try:
+        client = forkserver.ForkServerClient(server.attach())
+        assert client.pid == server.pid and client.can_fork
+        # Only the owner attaches workers.
+        a, b = socket.socketpair(socket.AF_UNIX,
+                                               socket.SOCK_SEQPACKET)
+        socket.send_fds(client.sock, [b'{"op": "attach"}'], [b.fileno()])
+        assert "error" in json.loads(client.sock.recv(1 << 16))
+        a.close()
+        b.close()
+        client.close()
+        assert server.alive()  # a worker leaving does not end it
+    finally:
+        server.close()
+    assert server.proc.wait(timeout=30) is not None
 
 
 def _cmdline(pid):

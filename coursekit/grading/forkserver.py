@@ -20,6 +20,14 @@ and coursekit (numba included). None of it depends on the student. The fork serv
   but the read-only state of the fork server at fork time (copy-on-write memory), which holds
   only library modules.
 
+One fork server can serve several grading workers (``coursekit autograde --jobs N`` starts one
+for the whole run, :class:`coursekit.grading.pool.WorkerPool`): its owner attaches a worker by
+passing it one end of a new socket pair (:meth:`ForkServer.attach`). Requests from the workers
+are answered one at a time; when a worker's socket closes (the worker ended, or was killed at
+the hard time limit), the fork server kills the kernels it had forked for that worker that are
+still running (their uid's processes, then the kernel's process group). It exits when its
+owner's socket closes, and its kernels die with it.
+
 The fork server refuses to fork when the preloaded modules started a thread (``fork`` would copy
 a lock another thread holds); the worker then starts kernels the slow way, through the sandbox
 launcher. Requests travel over a ``SOCK_SEQPACKET`` socket pair created by the grading worker;
@@ -80,7 +88,8 @@ def _threads():
         return threading.active_count()
 
 
-def _reap():
+def _reap(owned=None):
+    """Collect the exited kernels; forget them in ``owned`` (socket -> {pid: uid})."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
@@ -88,6 +97,39 @@ def _reap():
             return
         if pid == 0:
             return
+        for kernels in (owned or {}).values():
+            kernels.pop(pid, None)
+
+
+def _kill_kernels(kernels):
+    """Kill the kernels ``{pid: uid}`` still running (not yet reaped, so no pid can be reused)."""
+    from . import sandbox
+
+    import time
+
+    pids = list(kernels)
+    for pid, uid in list(kernels.items()):
+        if uid:
+            sandbox.kill_uid(uid)
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+    kernels.clear()
+    # Reap them now (a zombie still counts as a process of its uid), for a second at most: a
+    # kernel stuck in the kernel (D state) is reaped by a later _reap.
+    deadline = time.monotonic() + 1
+    while pids and time.monotonic() < deadline:
+        for pid in list(pids):
+            try:
+                done, _ = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                pids.remove(pid)
+        if pids:
+            time.sleep(0.01)
 
 
 def _fresh_process_state():
@@ -162,43 +204,88 @@ def _child(req):
         os._exit(code)
 
 
-def _serve(sock, fork_ok):
+def _serve(owner, fork_ok, hello):
+    """Answer the requests of ``owner`` (the socket the fork server was started with) and of the
+    workers attached through it, until ``owner`` closes."""
+    import selectors
+
     from . import sandbox
 
+    sel = selectors.DefaultSelector()
+    sel.register(owner, selectors.EVENT_READ)
+    owned = {owner: {}}  # socket -> {pid: uid} of the kernels forked for it and not yet reaped
     while True:
+        for key, _ in sel.select():
+            sock = key.fileobj
+            try:
+                data, fds, _flags, _addr = socket.recv_fds(sock, MAX_REQUEST, 1)
+            except OSError:
+                data, fds = b"", []
+            _reap(owned)
+            if not data:
+                for fd in fds:
+                    os.close(fd)
+                _kill_kernels(owned.pop(sock))
+                sel.unregister(sock)
+                if sock is owner:
+                    return  # the owner is gone: so is this fork server (and, with it, every kernel)
+                sock.close()  # a worker is gone: its kernels went with it
+                continue
+            try:
+                _answer(sock, json.loads(data), fds, fork_ok, hello, owner, owned, sel, sandbox)
+            except (OSError, ValueError, TypeError, KeyError):
+                # A reply that cannot be sent (the worker died meanwhile: its socket reports the
+                # end next) or a malformed request: never the end of the other workers' kernels.
+                for fd in fds:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+
+
+def _answer(sock, req, fds, fork_ok, hello, owner, owned, sel, sandbox):
+    import selectors
+
+    op = req.get("op")
+    if op == "attach":
+        if sock is not owner or len(fds) != 1:
+            while fds:
+                os.close(fds.pop())
+            sock.send(json.dumps({"error": "attach: only the owner attaches, one socket"}).encode())
+            return
+        client = socket.socket(fileno=fds.pop())
+        owned[client] = {}
+        sel.register(client, selectors.EVENT_READ)
+        client.send(json.dumps(hello).encode())
+        sock.send(b'{"ok": true}')
+        return
+    while fds:
+        os.close(fds.pop())
+    if op == "spawn":
+        if not fork_ok:
+            sock.send(json.dumps({"error": "this fork server does not fork"}).encode())
+            return
+        req["server_pid"] = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - child (covered by every grading test)
+            _child(req)
+        owned[sock][pid] = int(req.get("sandbox", {}).get("uid") or 0)
         try:
-            data = sock.recv(MAX_REQUEST)
-        except InterruptedError:  # pragma: no cover - PEP 475 retries
-            continue
-        _reap()
-        if not data:
-            return  # the worker is gone
-        req = json.loads(data)
-        op = req.get("op")
-        if op == "spawn":
-            if not fork_ok:
-                sock.send(json.dumps({"error": "this fork server does not fork"}).encode())
-                continue
-            req["server_pid"] = os.getpid()
-            pid = os.fork()
-            if pid == 0:  # pragma: no cover - child (covered by every grading test)
-                _child(req)
-            try:
-                pidfd = os.pidfd_open(pid)
-            except OSError as exc:
-                os.kill(pid, signal.SIGKILL)
-                sock.send(json.dumps({"error": f"pidfd_open: {exc}"}).encode())
-                continue
-            try:
-                socket.send_fds(sock, [json.dumps({"pid": pid}).encode()], [pidfd])
-            finally:
-                os.close(pidfd)
-        elif op == "kill_uid":
-            sandbox.kill_uid(int(req["uid"]))
-            _reap()
-            sock.send(b'{"ok": true}')
-        else:
-            sock.send(json.dumps({"error": f"unknown request {op!r}"}).encode())
+            pidfd = os.pidfd_open(pid)
+        except OSError as exc:
+            os.kill(pid, signal.SIGKILL)
+            sock.send(json.dumps({"error": f"pidfd_open: {exc}"}).encode())
+            return
+        try:
+            socket.send_fds(sock, [json.dumps({"pid": pid}).encode()], [pidfd])
+        finally:
+            os.close(pidfd)
+    elif op == "kill_uid":
+        sandbox.kill_uid(int(req["uid"]))
+        _reap(owned)
+        sock.send(b'{"ok": true}')
+    else:
+        sock.send(json.dumps({"error": f"unknown request {op!r}"}).encode())
 
 
 def main(argv=None):
@@ -226,12 +313,58 @@ def main(argv=None):
     fork_ok = threads == 1 and hasattr(os, "pidfd_open")
     hello = {"pid": os.getpid(), "fork": fork_ok, "threads": threads, "failed": failed}
     sock.send(json.dumps(hello).encode())
-    _serve(sock, fork_ok)
+    _serve(sock, fork_ok, hello)
     return 0
 
 
 class ForkServerError(RuntimeError):
     pass
+
+
+def kernel_env(private, pythonpath):
+    """The kernels' (and the fork server's) minimal environment, rooted at ``private``: nothing
+    of the grader's (database URLs, tokens); ``pythonpath`` holds the run's ``coursekit``."""
+    d = lambda *p: os.path.join(private, *p)  # noqa: E731
+    return {
+        "PYTHONPATH": pythonpath,
+        "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
+        "HOME": private, "TMPDIR": d("tmp"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+        "MPLBACKEND": "Agg", "MPLCONFIGDIR": d(".mpl"), "IPYTHONDIR": d(".ipython"),
+        "JUPYTER_CONFIG_DIR": d(".jupyter"), "JUPYTER_DATA_DIR": d(".jupyter", "data"),
+        "JUPYTER_RUNTIME_DIR": d(".jupyter", "runtime"), "NUMBA_CACHE_DIR": d(".numba"),
+        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+        "NUMBA_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONNOUSERSITE": "1",
+    }
+
+
+def copy_mpl_cache(mpl_cache, dest):
+    """The grader's pre-built matplotlib font list (no student data in it): importing matplotlib
+    with an empty MPLCONFIGDIR rebuilds it, a second of CPU for every kernel or fork server."""
+    import shutil
+
+    if mpl_cache and os.path.isdir(mpl_cache):
+        for name in os.listdir(mpl_cache):
+            if name.endswith(".json"):
+                shutil.copy(os.path.join(mpl_cache, name), os.path.join(dest, name))
+
+
+def start_shared(pythonpath, mpl_cache=None):
+    """A fork server for all the grading workers of a run: ``(server, home)``, ``home`` being its
+    own private folder (HOME, TMPDIR, ...; the caller removes it after ``server.close()``)."""
+    import shutil
+    import tempfile
+
+    home = tempfile.mkdtemp(prefix="coursekit-forkserver-")  # 0700: never a kernel's
+    for sub in ("tmp", ".mpl", ".ipython", ".jupyter", ".numba"):
+        os.makedirs(os.path.join(home, sub), mode=0o700)
+    copy_mpl_cache(mpl_cache, os.path.join(home, ".mpl"))
+    try:
+        server = ForkServer(kernel_env(home, pythonpath), log_path=os.path.join(home, "forkserver.log"))
+    except BaseException:
+        shutil.rmtree(home, ignore_errors=True)
+        raise
+    return server, home
 
 
 class ForkedKernel:
@@ -307,12 +440,83 @@ def provisioner_class():
     return ForkProvisioner
 
 
-class ForkServer:
-    """The grading worker's handle on its fork server (one per worker process, not thread-safe)."""
+class _Requests:
+    """Requests to a fork server over ``self.sock`` (one at a time: ``self._lock``)."""
+
+    def _hello(self, hello):
+        self.can_fork = bool(hello["fork"])
+        self.failed_imports = hello["failed"]
+        self.threads = hello["threads"]
+        self.pid = hello["pid"]
+
+    def spawn(self, kernel_args, log, env, sandbox_kw):
+        """Fork a sandboxed kernel running ``ipykernel_launcher KERNEL_ARGS``; return
+        ``(pid, pidfd)``. ``log`` receives its stdout and stderr; ``env`` is its environment;
+        ``sandbox_kw`` the keywords of :func:`coursekit.grading.sandbox.enter` (``reveal`` is
+        computed by the child: the interpreter and coursekit it runs)."""
+        req = {"op": "spawn", "kernel_args": list(kernel_args), "log": log, "env": env,
+               "sandbox": sandbox_kw}
+        with self._lock:
+            self.sock.send(json.dumps(req).encode())
+            msg, fds, _flags, _addr = socket.recv_fds(self.sock, MAX_REQUEST, 1)
+        if not msg:
+            raise ForkServerError("the fork server exited")
+        reply = json.loads(msg)
+        if "error" in reply:
+            for fd in fds:
+                os.close(fd)
+            raise ForkServerError(reply["error"])
+        return reply["pid"], fds[0]
+
+    def kill_uid(self, uid):
+        with self._lock:
+            self.sock.send(json.dumps({"op": "kill_uid", "uid": int(uid)}).encode())
+            if not self.sock.recv(MAX_REQUEST):
+                raise ForkServerError("the fork server exited")
+
+
+class ForkServerClient(_Requests):
+    """A grading worker's handle on a fork server that another process owns and attached it to
+    (the socket it was given by :meth:`ForkServer.attach`)."""
+
+    def __init__(self, sock, timeout=300):
+        import threading
+
+        self._lock = threading.Lock()
+        self.sock = sock
+        self.sock.settimeout(timeout)
+        try:
+            hello = json.loads(self.sock.recv(MAX_REQUEST) or b"null")
+        except (OSError, ValueError) as exc:
+            self.sock.close()
+            raise ForkServerError(f"no answer from the shared fork server: {exc}") from exc
+        if not hello:
+            self.sock.close()
+            raise ForkServerError("the shared fork server is gone")
+        self._hello(hello)
+
+    def alive(self):
+        """False once the fork server has closed this socket (between requests it says nothing)."""
+        import select
+
+        try:
+            return not select.select([self.sock], [], [], 0)[0]
+        except (OSError, ValueError):
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+class ForkServer(_Requests):
+    """The handle on a fork server this process started and owns (it ends with :meth:`close`,
+    or when this process dies); thread-safe. Its owner can attach workers (:meth:`attach`)."""
 
     def __init__(self, env, preload=(), log_path=None, timeout=300):
         import subprocess
+        import threading
 
+        self._lock = threading.Lock()
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock = parent
         log = open(log_path or os.devnull, "ab")
@@ -334,33 +538,23 @@ class ForkServer:
         if not hello:
             self.close()
             raise ForkServerError("the fork server exited while starting (see its log)")
-        self.can_fork = bool(hello["fork"])
-        self.failed_imports = hello["failed"]
-        self.threads = hello["threads"]
-        self.pid = hello["pid"]
+        self._hello(hello)
 
-    def spawn(self, kernel_args, log, env, sandbox_kw):
-        """Fork a sandboxed kernel running ``ipykernel_launcher KERNEL_ARGS``; return
-        ``(pid, pidfd)``. ``log`` receives its stdout and stderr; ``env`` is its environment;
-        ``sandbox_kw`` the keywords of :func:`coursekit.grading.sandbox.enter` (``reveal`` is
-        computed by the child: the interpreter and coursekit it runs)."""
-        req = {"op": "spawn", "kernel_args": list(kernel_args), "log": log, "env": env,
-               "sandbox": sandbox_kw}
-        self.sock.send(json.dumps(req).encode())
-        msg, fds, _flags, _addr = socket.recv_fds(self.sock, MAX_REQUEST, 1)
-        if not msg:
-            raise ForkServerError("the fork server exited")
-        reply = json.loads(msg)
-        if "error" in reply:
-            for fd in fds:
-                os.close(fd)
-            raise ForkServerError(reply["error"])
-        return reply["pid"], fds[0]
-
-    def kill_uid(self, uid):
-        self.sock.send(json.dumps({"op": "kill_uid", "uid": int(uid)}).encode())
-        if not self.sock.recv(MAX_REQUEST):
-            raise ForkServerError("the fork server exited")
+    def attach(self):
+        """A new socket for one grading worker (pass it to the worker, then close it here): the
+        worker's requests on it are answered like this process's, and the kernels forked for it
+        are killed when it closes. Its first message is the fork server's hello."""
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            with self._lock:
+                socket.send_fds(self.sock, [b'{"op": "attach"}'], [theirs.fileno()])
+                reply = json.loads(self.sock.recv(MAX_REQUEST) or b"null")
+        finally:
+            theirs.close()
+        if not reply or "error" in reply:
+            mine.close()
+            raise ForkServerError(f"attach: {reply and reply.get('error') or 'the fork server exited'}")
+        return mine
 
     def alive(self):
         return self.proc.poll() is None

@@ -2,17 +2,25 @@
 
 One worker process per parallel job (``--jobs N``): ``python -m coursekit.grading.worker
 --serve``. A worker grades one submission at a time, for as many submissions as it is given,
-and gets each submission's kernel from its own fork server (:mod:`coursekit.grading.forkserver`):
+and gets each submission's kernel from a fork server (:mod:`coursekit.grading.forkserver`):
 a fresh process per submission, forked from an interpreter that has already imported
 ipykernel, NumPy, SciPy and coursekit, which then enters the sandbox (its own uid, mount and
 network namespaces, limits) before any student code exists. So the per-submission price of a
 new interpreter, of those imports and of the worker's own start-up is paid once per worker.
 
+With ``shared_kernels`` (the local ``coursekit autograde``), the pool starts ONE fork server for
+all its workers and attaches each worker to it (a socket of its own; the fork server kills a
+worker's kernels when that worker goes): its imports are paid once per run, not once per job.
+A worker whose shared fork server is gone starts its own. Without it (the Dask workers), each
+worker starts its own fork server.
+
 The pool keeps the guarantees of one process per submission where they matter:
 
 * the hard wall-clock limit: a worker that does not answer within ``timeout + margin`` is
-  killed with its whole process group (its fork server and kernels die with it: they ask the
-  kernel for ``SIGKILL`` when their parent dies), and the next submission gets a new worker;
+  killed with its whole process group (its own fork server and kernels die with it: they ask
+  the kernel for ``SIGKILL`` when their parent dies; the shared fork server kills the kernels
+  it forked for that worker when the worker's socket closes), and the next submission gets a
+  new worker;
 * a worker that dies (crash, out of memory) affects only the submission it was grading;
 * workers are replaced after ``max_jobs`` submissions, so that nothing accumulates in them.
 
@@ -36,20 +44,33 @@ WORKER_MEMORY_MB = 4096
 class _Worker:
     """One serving worker process (used by one thread at a time)."""
 
-    def __init__(self, env, cwd, log_path, memory_mb):
+    def __init__(self, env, cwd, log_path, memory_mb, kernels=None):
         self.env, self.cwd, self.log_path, self.memory_mb = env, cwd, log_path, memory_mb
+        self.kernels = kernels  # the pool's shared ForkServer, or None
         self.proc = None
         self.jobs = 0
 
     def _start(self):
+        cmd = [sys.executable, "-m", "coursekit.grading.worker", "--serve", str(self.memory_mb)]
+        sock = None
+        if self.kernels is not None and self.kernels.alive():
+            from .forkserver import ForkServerError
+
+            try:
+                sock = self.kernels.attach()
+                cmd += ["--kernels", str(sock.fileno())]
+            except (OSError, ForkServerError):
+                sock = None  # the worker starts its own fork server
         log = open(self.log_path, "ab")
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "coursekit.grading.worker", "--serve", str(self.memory_mb)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=self.env,
-                cwd=self.cwd, start_new_session=True)
+                cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, env=self.env,
+                cwd=self.cwd, start_new_session=True,
+                pass_fds=[sock.fileno()] if sock is not None else ())
         finally:
             log.close()
+            if sock is not None:
+                sock.close()  # the worker's copy is the one that counts
         self.jobs = 0
 
     def run(self, job_path, hard_timeout):
@@ -127,6 +148,12 @@ class _Worker:
                 pass
 
 
+def _package_parent():
+    import coursekit
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(coursekit.__file__)))
+
+
 class WorkerPool:
     """``size`` serving workers; :meth:`run` is called from up to ``size`` threads at once.
 
@@ -144,10 +171,15 @@ class WorkerPool:
         writes to the job's own ``worker.log``.
     max_jobs : int
         Submissions a worker grades before it is replaced by a fresh one.
+    shared_kernels : bool
+        One fork server for all the workers (started here, so in the calling thread: it and its
+        kernels die when that thread's process ends), instead of one per worker.
+    mpl_cache : str, optional
+        matplotlib's cache folder, for the shared fork server's font list.
     """
 
     def __init__(self, size, env=None, cwd=None, log_dir=None, max_jobs=200,
-                 memory_mb=WORKER_MEMORY_MB):
+                 memory_mb=WORKER_MEMORY_MB, shared_kernels=False, mpl_cache=None):
         size = max(1, int(size))
         env = dict(os.environ if env is None else env, PYDEVD_DISABLE_FILE_VALIDATION="1")
         self._idle = queue.LifoQueue()
@@ -155,9 +187,20 @@ class WorkerPool:
         self.max_jobs = max_jobs
         self._lock = threading.Lock()
         self._closed = False
+        self.kernels = self._kernel_home = None
+        if shared_kernels:
+            from . import forkserver
+
+            try:
+                self.kernels, self._kernel_home = forkserver.start_shared(
+                    env.get("PYTHONPATH") or _package_parent(), mpl_cache)
+            except forkserver.ForkServerError:
+                self.kernels = None  # every worker starts its own
+            if self.kernels is not None and not self.kernels.can_fork:
+                self._close_kernels()
         for k in range(size):
             log = os.path.join(log_dir, f"worker-{k}.log") if log_dir else os.devnull
-            w = _Worker(env, cwd or "/", log, memory_mb)
+            w = _Worker(env, cwd or "/", log, memory_mb, self.kernels)
             self._workers.append(w)
             self._idle.put(w)
 
@@ -181,12 +224,24 @@ class WorkerPool:
         self._closed = True
         for w in self._workers:
             w.stop()
+        self._close_kernels()
 
     def kill(self):
         """Kill every worker now (their fork servers and kernels die with them)."""
         self._closed = True
         for w in self._workers:
             w.kill()
+        self._close_kernels()
+
+    def _close_kernels(self):
+        if self.kernels is not None:
+            self.kernels.close()  # the shared fork server ends; its kernels die with it
+            self.kernels = None
+        if self._kernel_home:
+            import shutil
+
+            shutil.rmtree(self._kernel_home, ignore_errors=True)
+            self._kernel_home = None
 
     def __enter__(self):
         return self

@@ -375,7 +375,8 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
         # Long-lived workers (coursekit.grading.pool), started on the snapshot: the self-check
         # and every submission go through the same ones (or through the Dask cluster's).
         workers = WorkerPool(max(1, int(jobs)) if not scheduler else 2,
-                             env=jobmod.worker_env({"lib": lib}), cwd=tmp_root, log_dir=tmp_root)
+                             env=jobmod.worker_env({"lib": lib}), cwd=tmp_root, log_dir=tmp_root,
+                             shared_kernels=True, mpl_cache=mpl_cache)
 
         interrupted = threading.Event()
 

@@ -324,28 +324,15 @@ def kernel_env(private):
     ``PYTHONPATH`` makes the kernel import the same ``coursekit`` as this worker (the one the
     sandbox mounts back), not whatever the interpreter's site-packages point to.
     """
-    d = lambda *p: os.path.join(private, *p)  # noqa: E731
-    return {
-        "PYTHONPATH": package_parent(),
-        "PATH": os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
-        "HOME": private, "TMPDIR": d("tmp"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-        "MPLBACKEND": "Agg", "MPLCONFIGDIR": d(".mpl"), "IPYTHONDIR": d(".ipython"),
-        "JUPYTER_CONFIG_DIR": d(".jupyter"), "JUPYTER_DATA_DIR": d(".jupyter", "data"),
-        "JUPYTER_RUNTIME_DIR": d(".jupyter", "runtime"), "NUMBA_CACHE_DIR": d(".numba"),
-        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-        "NUMBA_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1",
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1", "PYTHONNOUSERSITE": "1",
-    }
+    from . import forkserver
+
+    return forkserver.kernel_env(private, package_parent())
 
 
 def _copy_mpl_cache(job, dest):
-    """The grader's pre-built matplotlib font list (no student data in it): importing matplotlib
-    with an empty MPLCONFIGDIR rebuilds it, a second of CPU for every kernel or fork server."""
-    mpl_cache = job.get("mpl_cache")
-    if mpl_cache and os.path.isdir(mpl_cache):
-        for name in os.listdir(mpl_cache):
-            if name.endswith(".json"):
-                shutil.copy(os.path.join(mpl_cache, name), os.path.join(dest, name))
+    from . import forkserver
+
+    forkserver.copy_mpl_cache(job.get("mpl_cache"), dest)
 
 
 def _prepare_private_dir(job, private, uid, student_file):
@@ -455,6 +442,7 @@ async def _execute(job, nb, result, private, uid, kernels=None):
     if kernels is not None and kernels.can_fork:
         km.use_fork_server(kernels, log_path, kernel_env(private), kw)
         result.data["kernel_start"] = "fork"
+        result.data["kernel_server"] = kernels.pid  # the fork server the kernel came from
     else:
         result.data["kernel_start"] = "exec"
     client = GradingClient(nb, job["output_kb"] * 1024, km=km, kernel_name="python3",
@@ -826,10 +814,13 @@ def _cap_memory(mb):
 
 
 class _KernelSource:
-    """The serving worker's fork server: started on first use, restarted if it died or if a job
-    asks for other preloaded modules; ``None`` (exec every kernel) when it cannot fork."""
+    """The serving worker's fork server: the run's shared one (``shared``, a
+    :class:`~coursekit.grading.forkserver.ForkServerClient`) while it lives and can fork, else
+    its own, started on first use, restarted if it died or if a job asks for other preloaded
+    modules; ``None`` (exec every kernel) when it cannot fork."""
 
-    def __init__(self):
+    def __init__(self, shared=None):
+        self.shared = shared
         self.server = None
         self.preload = None
         self.home = None
@@ -840,6 +831,13 @@ class _KernelSource:
         if job.get("kernel_start") == "exec":
             return None
         preload = tuple(job.get("preload", ()))
+        if self.shared is not None and not preload:
+            if self.shared.can_fork and self.shared.alive():
+                return self.shared
+            print("worker: the shared fork server is gone or cannot fork; this worker starts "
+                  "its own", file=sys.stderr)
+            self.shared.close()
+            self.shared = None
         if self.server is not None and (not self.server.alive() or preload != self.preload):
             self.close()
         if self.server is None:
@@ -868,6 +866,9 @@ class _KernelSource:
         return self.server if self.server.can_fork else None
 
     def close(self):
+        if self.shared is not None:
+            self.shared.close()
+            self.shared = None
         if self.server is not None:
             self.server.close()
             self.server = None
@@ -902,16 +903,28 @@ def _skip_header_dates():
     session.extract_dates = lambda obj: obj
 
 
-def serve(jobs_in, replies_out):
+def serve(jobs_in, replies_out, kernels_fd=None):
     """The long-lived worker of :class:`coursekit.grading.pool.WorkerPool`.
 
     Reads one job file path per line from ``jobs_in``, grades it (kernels from this worker's fork
     server), and answers one JSON line ``{"job": PATH, "ok": BOOL}`` on ``replies_out`` once the
     result and feedback files are written. While a job runs, this process's stdout and stderr go
-    to the job's ``worker.log``. Stops at end of input.
+    to the job's ``worker.log``. Stops at end of input. ``kernels_fd``: this worker's socket to
+    the run's shared fork server (:meth:`coursekit.grading.forkserver.ForkServer.attach`).
     """
     _skip_header_dates()
-    source = _KernelSource()
+    shared = None
+    if kernels_fd is not None:
+        import socket
+
+        from . import forkserver
+
+        try:
+            shared = forkserver.ForkServerClient(socket.socket(fileno=kernels_fd))
+        except (OSError, forkserver.ForkServerError) as exc:
+            print(f"worker: no shared fork server ({exc}); this worker starts its own",
+                  file=sys.stderr)
+    source = _KernelSource(shared)
     saved = os.dup(1), os.dup(2)
     current = {}
     _watch_parent(current)
@@ -959,7 +972,8 @@ def main(argv=None):
         replies = os.fdopen(os.dup(1), "w")
         os.dup2(2, 1)
         _cap_memory(int(argv[1]) if len(argv) > 1 else 4096)
-        serve(sys.stdin, replies)
+        kernels_fd = int(argv[3]) if argv[2:3] == ["--kernels"] else None
+        serve(sys.stdin, replies, kernels_fd)
         return 0
     with open(argv[0]) as fh:
         job = json.load(fh)

@@ -7,8 +7,8 @@ release's data files; and the submission's bytes and limits), so any worker can 
 machine, and run it again after a failure. On the worker it goes through exactly the local
 engine: a :class:`coursekit.grading.pool.WorkerPool` (one grading worker per Dask thread, each
 with its fork server of sandboxed kernels), the same job, the same sandbox, the same limits;
-the task returns the result and the feedback page, which the instructor's process writes (and
-records in the gradebook) as soon as it arrives.
+the task returns the result and the executed notebook, which the instructor's process writes
+(and records in the gradebook, and renders the feedback page from) as soon as it arrives.
 
 Nothing is lost, nothing is recorded twice:
 
@@ -154,7 +154,8 @@ def worker_info():
 
 
 def grade_remote(bundle, spec):
-    """The Dask task: grade one submission on this worker, return its result and feedback.
+    """The Dask task: grade one submission on this worker, return its result and executed notebook
+    (the instructor's process renders the feedback page from it; ``feedback`` is always None).
 
     ``bundle``: ``{"hash", "assignment", "source" (the instructor's notebook, text),
     "release_files" ({name: bytes}), "tasks", "limits", "grader_key"}``. ``spec``:
@@ -187,7 +188,7 @@ def grade_remote(bundle, spec):
                    source=os.path.join(bdir, "source", f"{aid}.ipynb"),
                    release_dir=os.path.join(bdir, "release"), notebook_name=f"{aid}.ipynb",
                    staging=staging, result_path=os.path.join(staging, "result.json"),
-                   feedback_path=os.path.join(staging, "feedback.html"), uid=uid,
+                   uid=uid,
                    executed_path=os.path.join(staging, "executed.ipynb"),
                    namespaces=eng.mode == "namespaces", hide=[bdir], mpl_cache=eng.mpl_cache)
         job_path = os.path.join(staging, "job.json")
@@ -197,11 +198,7 @@ def grade_remote(bundle, spec):
         if rc != 0 or killed:
             sandbox.kill_uid(uid)
         res = _load_result(job, rc, killed, bundle["tasks"])
-        try:
-            with open(job["feedback_path"], encoding="utf-8") as fh:
-                feedback = fh.read()
-        except OSError:
-            feedback = None
+        feedback = None  # not rendered here: the instructor's process renders its own
         try:  # the executed notebook: the instructor's process renders the feedback from it
             with open(job["executed_path"], encoding="utf-8") as fh:
                 executed = fh.read()

@@ -84,19 +84,22 @@ except PermissionError:
 assert not found, found
 print("UID=%d RNG=%d" % (os.getuid(), numpy.random.randint(1 << 30)))
 ''' + CORRECT
-# The polluter's background process must be gone once its grading ended. (Not checked while two
-# submissions are graded at once: there is no PID namespace, so a kernel sees, but cannot signal,
-# the processes of the submission graded beside it, the polluter's included, until that one ends.)
+# The polluter's background process must be gone once its grading ended; and while two
+# submissions are graded at once, the one beside must not even be listed in /proc (the kernel's
+# /proc hides other uids' processes): a kernel sees only processes of its own uid.
 PROCESSES = '''for pid in os.listdir("/proc"):
+    if not pid.isdigit():
+        continue
     try:
+        if os.stat("/proc/%s" % pid).st_uid != os.getuid():
+            found.append("process %s of another uid" % pid)
         with open("/proc/%s/cmdline" % pid, "rb") as fh:
             if b"''' + TRACE + '''" in fh.read():
                 found.append("process %s" % pid)
     except OSError:
         pass
 '''
-CHECK_ALONE = CHECK.replace("PROCESSES\n", PROCESSES)
-CHECK_BESIDE = CHECK.replace("PROCESSES\n", "")
+CHECK = CHECK.replace("PROCESSES\n", PROCESSES)
 
 
 def _course(tmp_path):
@@ -130,7 +133,7 @@ def test_nothing_of_one_submission_reaches_the_next(tmp_path, monkeypatch, jobs)
         names += ["c1_checker", "c2_checker"]
     for name in names:
         (subs / name).mkdir(parents=True)
-        code = POLLUTE if "polluter" in name else CHECK_ALONE if jobs == 1 else CHECK_BESIDE
+        code = POLLUTE if "polluter" in name else CHECK
         (subs / name / f"{AID}.ipynb").write_bytes(student_nb(src, code))
     out = tmp_path / "out"
     rows = runner.autograde(str(root), AID, str(subs), out=str(out), jobs=jobs, timeout=60,

@@ -89,7 +89,7 @@ SYSTEM_DIRS = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "
 
 def _isolate_fs(reveal):
     """Cover every non-system top-level directory and ``/dev/shm``, then bind-mount back only
-    ``reveal``; also a private System V IPC namespace.
+    ``reveal``; also a private System V IPC namespace and a ``/proc`` that hides other uids' processes.
 
     Must run in a fresh mount namespace. The originals are reached through ``O_PATH`` file
     descriptors opened before they are covered (``/proc/self/fd/N`` as the bind source).
@@ -128,6 +128,10 @@ def _isolate_fs(reveal):
                       MS_BIND | MS_REC, None) != 0:
             raise OSError(ctypes.get_errno(), f"cannot reveal {path}")
         os.close(fd)
+    # A /proc of its own that shows a uid only its own processes (hidepid=2): without it a kernel
+    # would list the processes, command lines included, of the submission graded beside it.
+    if libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, b"hidepid=2") != 0:
+        raise OSError(ctypes.get_errno(), "cannot mount a private /proc")
 
 
 def interpreter_paths():

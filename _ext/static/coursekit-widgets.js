@@ -6,16 +6,58 @@
  * computed here and nothing is fetched from anywhere but this site.
  *
  * Speed: once the widget is near the screen every frame is fetched (a page's frames weigh at most
- * 4 MB).  Decoding a frame is what a swap waits for (10-40 ms on a loaded 2-core machine; 1 ms for a
- * frame already decoded), so once the frame on screen is decoded, the frames one step away from the
- * current positions and those at the ends of each control (Home/End) are decoded ahead: an arrow
- * key, a step button or Home/End then only swaps an already decoded image.  They are decoded after
- * the frame on screen, never beside it, so that they do not slow it down. */
+ * 4 MB).  Decoding a frame is what a swap waits for (10-40 ms on a loaded 2-core machine; a few ms
+ * for a frame already decoded), so frames are decoded ahead: when a widget comes on screen or is
+ * focused, and again once the frame on screen is decoded, the frames one step away from the
+ * current positions and those at the ends of each control (Home/End); and the frame under the
+ * pointer while it moves over a slider's track, before it clicks there.  Decodes run one at a
+ * time, after the frame on screen and never beside it, and a move drops those not yet started, so
+ * the frame asked for never waits behind a dozen others; at most DECODED_KEPT decoded frames are
+ * kept over the page (the most recently wanted). */
 (function () {
   "use strict";
 
-  var DECODED_KEPT = 16;  // frames decoded ahead and kept (each is 2-4 MB of pixels)
-  var active = null;      // forgets the decoded frames of the widget in use: one widget at a time
+  var DECODED_KEPT = 24;  // frames decoded ahead and kept, over all widgets (each is 2-4 MB of pixels)
+  var kept = [];          // {url, image}: most recently wanted last
+  var queue = [];         // images waiting to be decoded, one at a time (first decoded first)
+  var decoding = false;
+
+  // One decode at a time: the frame the reader asks for next never waits behind a dozen decodes
+  // started together on a 2-core machine, and wanting other frames drops those not yet started.
+  function decodeNext() {
+    if (decoding || !queue.length) return;
+    decoding = true;
+    var image = queue.shift();
+    image.decode().then(function () { image.ckDecoded = true; }, function () {})  // a broken frame shows up when displayed
+      .then(function () {
+      decoding = false;
+      decodeNext();
+    });
+  }
+
+  // Decode the frames at urls (the first most wanted) and keep them; first: before those queued.
+  function decodeFrames(urls, first) {
+    var wanted = [];
+    urls.forEach(function (url) {
+      var entry = kept.filter(function (e) { return e.url === url; })[0];
+      if (entry) {
+        kept.splice(kept.indexOf(entry), 1);
+        if (!entry.image.ckDecoded && queue.indexOf(entry.image) < 0) wanted.push(entry.image);
+      } else {
+        entry = {url: url, image: new Image()};
+        entry.image.src = url;
+        wanted.push(entry.image);
+      }
+      kept.push(entry);
+    });
+    while (kept.length > DECODED_KEPT) {
+      var dropped = kept.shift();
+      var at = queue.indexOf(dropped.image);
+      if (at >= 0) queue.splice(at, 1);
+    }
+    queue = first ? wanted.concat(queue) : queue.concat(wanted);
+    decodeNext();
+  }
 
   function setUp(figure) {
     var data = JSON.parse(figure.querySelector("script.ck-widget-data").textContent);
@@ -25,7 +67,7 @@
     figure.querySelectorAll("input[data-ck-index], select[data-ck-index]").forEach(function (el) {
       controls[Number(el.dataset.ckIndex)] = el;
     });
-    var announce = null, fetched = null, decoded = [];
+    var announce = null, fetched = null;
 
     function positions() {
       return controls.map(function (el) {
@@ -54,27 +96,10 @@
       return next;
     }
 
-    // Decoded frames are kept (most recently wanted last) while this widget is the one in use.
+    // Frames are decoded ahead once the frame on screen is decoded, so they never slow it down.
     function decodeAhead(pos) {
-      if (active !== forget) {
-        if (active) active();
-        active = forget;
-      }
-      ahead(pos).forEach(function (index) {
-        var kept = decoded.filter(function (d) { return d.index === index; })[0];
-        if (kept) {
-          decoded.splice(decoded.indexOf(kept), 1);
-        } else {
-          kept = {index: index, image: new Image()};
-          kept.image.src = data.base + data.frames[index][0];
-          kept.image.decode().catch(function () {});  // a broken frame shows up when it is displayed
-        }
-        decoded.push(kept);
-        if (decoded.length > DECODED_KEPT) decoded.shift();
-      });
+      decodeFrames(ahead(pos).map(function (index) { return data.base + data.frames[index][0]; }), false);
     }
-
-    function forget() { decoded = []; }
 
     function show() {
       var pos = positions();
@@ -86,6 +111,9 @@
         }
       });
       var index = frameIndex(pos), frame = data.frames[index];
+      // A slider moved by a key fires "input" and then "change": the second must not set the image
+      // again (a src set anew restarts its load and its decode).
+      if (img.dataset.ckFrame === String(index) && img.getAttribute("src") === data.base + frame[0]) return;
       img.src = data.base + frame[0];
       img.alt = frame[1];
       img.dataset.ckFrame = String(index);
@@ -93,6 +121,7 @@
       clearTimeout(announce);
       announce = setTimeout(function () { status.textContent = frame[1]; }, 700);
       fetchAll();
+      queue = [];  // what was to be decoded ahead of the old positions (the new ones are queued below)
       img.decode().then(function () {
         if (img.dataset.ckFrame === String(index)) decodeAhead(pos);  // unless moved on meanwhile
       }, function () {});
@@ -109,7 +138,24 @@
 
     function warm() {  // the reader is about to use this widget
       fetchAll();
-      if (active !== forget) decodeAhead(positions());
+      decodeAhead(positions());
+    }
+
+    // A pointer over a slider's track is about to click there: decode the frame under it first.
+    var hovered = -1;
+    function hover(event) {
+      var el = event.target, k = Number(el.dataset.ckIndex), n = data.shape[k];
+      var box = el.getBoundingClientRect(), thumb = 16;  // Chromium's thumb: the ends are half a thumb in
+      var p = Math.round((event.clientX - box.left - thumb / 2) / Math.max(1, box.width - thumb) * (n - 1));
+      p = Math.min(Math.max(p, 0), n - 1);
+      var pos = positions();
+      if (p === pos[k]) return;
+      pos[k] = p;
+      var index = frameIndex(pos);
+      if (index === hovered) return;
+      hovered = index;
+      fetchAll();
+      decodeFrames([data.base + data.frames[index][0]], true);
     }
 
     figure.addEventListener("input", show);
@@ -131,9 +177,17 @@
         if (entries.some(function (e) { return e.isIntersecting; })) { observer.disconnect(); fetchAll(); }
       }, {rootMargin: "200% 0px"});
       observer.observe(figure);
+      // On screen: decode the frames of the first moves before the reader reaches for a control.
+      var onScreen = new IntersectionObserver(function (entries) {
+        if (entries.some(function (e) { return e.isIntersecting; })) warm();
+      }, {rootMargin: "25% 0px"});
+      onScreen.observe(figure);
     }
     figure.addEventListener("focusin", warm);
     figure.addEventListener("pointerenter", warm);
+    figure.querySelectorAll("input[type=range][data-ck-index]").forEach(function (el) {
+      el.addEventListener("pointermove", hover);
+    });
   }
 
   function start() { document.querySelectorAll("figure.ck-widget").forEach(setUp); }

@@ -199,7 +199,9 @@ class KDTree:
     def __init__(self, X, leaf_size=DEFAULT_LEAF_SIZE):
         from ._kmeans_filter_kernels import build_tree as _build, node_moments
 
-        X = np.ascontiguousarray(X, dtype=np.float64)
+        # Validated here, not only in build_tree: the class is public and is built directly too.
+        X = np.ascontiguousarray(check_X(X), dtype=np.float64)
+        leaf_size = check_int(leaf_size, "leaf_size", minimum=1)
         self.n, self.d = X.shape
         self.leaf_size = leaf_size
         (self._Xt, self.perm, self.lo, self.hi, self.start, self.end, self.left, self.right,
@@ -313,6 +315,4 @@ def build_tree(X, leaf_size=DEFAULT_LEAF_SIZE):
     -------
     KDTree
     """
-    X = check_X(X)
-    leaf_size = check_int(leaf_size, "leaf_size", minimum=1)
     return KDTree(X, leaf_size)

@@ -993,6 +993,21 @@ def test_build_tree_bad_input():
         tree.assign(np.zeros((3, 3)))
 
 
+@pytest.mark.parametrize("X, leaf_size, error, match", [
+    (X0, 0, ValueError, "leaf_size"),
+    (X0, 2.5, TypeError, "leaf_size"),
+    (np.full((4, 2), np.nan), 8, ValueError, "X contains NaN"),
+    (np.zeros((0, 2)), 8, ValueError, "X"),
+    ([["a", "b"]], 8, (TypeError, ValueError), "X"),
+])
+def test_kdtree_class_validates_like_build_tree(X, leaf_size, error, match):
+    # KDTree is public and built directly too: the same clear errors as build_tree, no numba crash.
+    from coursekit.kmeans_filter import KDTree
+
+    with pytest.raises(error, match=match):
+        KDTree(X, leaf_size=leaf_size)
+
+
 def test_homework_sized_problems_never_load_numba():
     # A fresh process: k-means (default algorithm) and a GMM fit on homework-sized data must not
     # import numba at all (its start-up costs seconds; the compiled paths are for large data).

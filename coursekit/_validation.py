@@ -7,11 +7,13 @@ float arrays of known shape here, and the private helpers trust them.  Each fail
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
 
 COVARIANCE_TYPES = ("full", "diag", "spherical")
+_SQRT_TINY = math.sqrt(np.finfo(np.float64).tiny)
 
 
 def _to_float_array(value, name):
@@ -47,8 +49,34 @@ def check_X(X, name="X", min_samples=1):
         raise ValueError(f"{name} must have at least {min_samples} row(s), got {arr.shape[0]}")
     if arr.shape[1] < 1:
         raise ValueError(f"{name} must have at least one column, got shape {arr.shape}")
-    _check_finite(arr, name)
+    # max/min propagate NaN, so one pass each checks finiteness and scale without a temporary.
+    big = max(float(arr.max()), -float(arr.min()))
+    if not math.isfinite(big):
+        raise ValueError(f"{name} contains NaN or infinity")
+    # Sums of squared differences over all entries (inertia, scatter, distances) must stay finite.
+    limit = math.sqrt(np.finfo(np.float64).max / (4.0 * arr.size))
+    if big > limit:
+        raise ValueError(
+            f"{name} has entries as large as {big:.3g}: sums of squared differences over an array "
+            f"of shape {arr.shape} would overflow float64 above about {limit:.1g}; rescale {name} "
+            f"(e.g. divide it by its largest absolute value)")
     return arr
+
+
+def check_fit_scale(X, name="X"):
+    """Refuse to fit data so small that their squared differences underflow float64.
+
+    ``X`` is already checked by :func:`check_X`. Only fitting needs this: there every distance and
+    variance is a difference of two rows, so below about 1e-154 they all round to 0 and the fit is
+    silently wrong (k-means labels at 1e-200 differ from those at 1), while assigning tiny points to
+    ordinary centres is fine.
+    """
+    big = max(float(X.max()), -float(X.min()))
+    if 0.0 < big < _SQRT_TINY:
+        raise ValueError(
+            f"{name} has no entry larger than {big:.3g} in absolute value: squared differences "
+            f"below about {_SQRT_TINY:.1g} underflow float64, so every distance and variance would "
+            f"be 0; rescale {name} (e.g. divide it by its largest absolute value)")
 
 
 def check_mean(mean, name="mean", d=None):

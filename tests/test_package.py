@@ -21,6 +21,40 @@ def test_check_X_rejects_bad_values(bad, err):
         v.check_X([[1.0, 2.0], [bad, 3.0]] if not isinstance(bad, (str, type(None))) else bad)
 
 
+def _two_blobs():
+    rng = np.random.default_rng(0)
+    return np.r_[rng.normal(size=(100, 2)), rng.normal(size=(100, 2)) + 5]
+
+
+def _fits(X):
+    from coursekit import gaussian, kmeans, mixture
+
+    return {"kmeans": lambda: kmeans.kmeans(X, 2, rng=0).labels,
+            "gmm": lambda: mixture.fit(X, 2, rng=0).labels,
+            "mle": lambda: gaussian.fit_mle(X)}
+
+
+@pytest.mark.parametrize("scale", [1e200, 1e160, 1e-160, 1e-200])
+@pytest.mark.parametrize("fit", ["kmeans", "gmm", "mle"])
+def test_data_too_large_or_too_small_for_float64_is_a_clear_error(scale, fit):
+    # At these scales squared differences overflow (a RuntimeWarning and inf) or underflow (every
+    # distance 0, k-means labels silently wrong at 1e-200): say so and how to fix it.
+    with pytest.raises(ValueError, match=r"^X has .*rescale X"):
+        _fits(_two_blobs() * scale)[fit]()
+
+
+@pytest.mark.parametrize("scale", [1e150, 1e-150])
+def test_data_at_extreme_but_safe_scales_cluster_as_at_scale_one(scale):
+    # k-means is scale invariant: the same labels at 1e+-150 as at 1, and no warning on the way.
+    from coursekit import kmeans
+
+    X = _two_blobs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        labels = kmeans.kmeans(X * scale, 2, rng=0).labels
+    assert np.array_equal(labels, kmeans.kmeans(X, 2, rng=0).labels)
+
+
 def test_check_X_promotes_1d_and_float32():
     X = v.check_X(np.arange(5, dtype=np.float32))
     assert X.shape == (5, 1) and X.dtype == np.float64

@@ -1,12 +1,16 @@
 """End to end on the real homework 1: the instructor's solutions score full marks, the released
-student version (stubs) scores zero, both through the sandboxed grader."""
+student version (stubs) scores zero, and a known-wrong submission gets its visible test's whole
+message (the values, then the mistake it names) in grades.csv and on its feedback page, all
+through the sandboxed grader."""
 
 import csv
+import html
 import json
 import os
 import shutil
 
 import pytest
+from known_wrong import wrong_submissions
 
 from coursekit import cli
 
@@ -31,6 +35,17 @@ def test_hw1_solutions_full_marks_and_release_zero(tmp_path):
     for student, path in (("solved", SOURCE), ("blank", RELEASE)):
         (subs / student).mkdir(parents=True)
         shutil.copy(path, subs / student / f"{AID}.ipynb")
+    # The density without |Σ|^(-1/2): its visible message (call, values, then the mistake) is
+    # longer than the 300 characters the grader once kept, which cut the mistake off.
+    wrong = wrong_submissions()["hw1_pdf_no_logdet"]
+    with open(SOURCE) as fh:
+        nodet = json.load(fh)
+    for cell in nodet["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") in wrong.CELLS:
+            cell["source"] = wrong.CELLS[cell["metadata"]["nbgrader"]["grade_id"]]
+    (subs / "nodet").mkdir()
+    with open(subs / "nodet" / f"{AID}.ipynb", "w") as fh:
+        json.dump(nodet, fh)
     rc = cli.main(["--course", str(course), "autograde", AID, "--submissions", str(subs),
                    "--jobs", "2", "--timeout", "240", "--quiet"])
     assert rc == 0
@@ -54,6 +69,17 @@ def test_hw1_solutions_full_marks_and_release_zero(tmp_path):
         assert float(solved[task]["score"]) == points and solved[task]["status"] == "ok", solved[task]
         assert float(blank[task]["score"]) == 0 and blank[task]["status"] == "failed", blank[task]
         assert "NotImplementedError" in blank[task]["message"] or blank[task]["message"]
+    nodet = {r["part"]: r for r in rows if r["student"] == "nodet" and r["kind"] == "auto"}
+    assert {p for p, r in nodet.items() if r["status"] != "ok"} == set(wrong.EXPECTED)
+    with open(course / "autograded" / AID / "feedback" / "nodet.html", encoding="utf-8") as fh:
+        page = html.unescape(fh.read())
+    for part, text in wrong.EXPECTED.items():
+        message = nodet[part]["message"]
+        assert text in message, (part, message)
+        assert message.rstrip().endswith(text), (part, message)  # nothing cut off after it
+        assert message in page, part
+    visible = nodet["test_gaussian_pdf_visible"]["message"]
+    assert len(visible) > 300 and "returned [" in visible and "expected [" in visible, visible
     # The executed notebooks the feedback pages are rendered from (built by the worker without
     # going through nbformat) are valid nbformat 4.5, with no hidden test code in them.
     import nbformat

@@ -234,7 +234,7 @@ border:1px solid #eee}pre.err{background:#fdecea;border-left:3px solid #c00}
 background:#fff5f5}.verdict.wait{border-color:#90caf9;background:#f3f8ff}
 .hidden-note{color:#57606a;font-style:italic}.tex-error{color:var(--bad)}
 math[display=block]{margin:.6em 0}.late{border-left:3px solid var(--part);padding-left:.6em}
-img{max-width:100%}.link{text-decoration:underline dotted}
+img{max-width:100%}.link{text-decoration:underline dotted}.msg{white-space:pre-line}
 """ + _FORMATTER.get_style_defs(".highlight")
 
 
@@ -275,7 +275,7 @@ def _part_line(p):
         msg = f"[{html.escape(p['status'])}] {msg}"
     return (f'<tr><td class="part">{html.escape(p["description"] or p["part"])}</td>'
             f'<td>{score} / {p["max_score"]:g}</td>'
-            f'<td class="{_verdict_class(v)}">{html.escape(v)}</td><td>{msg}</td></tr>')
+            f'<td class="{_verdict_class(v)}">{html.escape(v)}</td><td class="msg">{msg}</td></tr>')
 
 
 def render(grade, assignment, executed_nb=None, notes=(), title=None):
@@ -360,8 +360,8 @@ def _verdict_box(part):
     v = verdict(part)
     cls = {"passed": "passed", "graded": "passed", "awaiting manual grade": "wait"}.get(v, "failed")
     score = "&ndash;" if part["score"] is None else f"{part['score']:g}"
-    msg = f" &mdash; {html.escape(part['message'])}" if part["message"] and part["status"] not in (
-        "ok", "awaiting_manual_grade") else ""
+    msg = (f' &mdash; <span class="msg">{html.escape(part["message"])}</span>'
+           if part["message"] and part["status"] not in ("ok", "awaiting_manual_grade") else "")
     desc = (part["description"] or part["part"]).rstrip(".")
     return (f'<div class="verdict {cls}"><strong>{html.escape(part["task"])}</strong>, '
             f'{html.escape(desc)}: {score} / '

@@ -518,6 +518,11 @@ async def _silent(client, code, timeout):
         client._interrupt()
 
 
+# A test's message is kept whole up to this length: a visible test's (the call, the student's value,
+# the expected one, then the mistake it names) runs to ~750 characters; a hidden test's to ~300.
+MESSAGE_CHARS = 2000
+
+
 def _score(result, i, task, cell, client, timed_out, related, missing):
     reply = client.replies.get(i, {})
     max_score = float(cell.metadata.nbgrader["points"])
@@ -533,7 +538,7 @@ def _score(result, i, task, cell, client, timed_out, related, missing):
         return
     ename = str(reply.get("ename", "Error"))
     evalue = str(reply.get("evalue", ""))
-    message = f"{ename}: {evalue}".strip()[:300]
+    message = f"{ename}: {evalue}".strip()[:MESSAGE_CHARS]
     fault = grader_fault(ename, evalue, client.setup_error)
     if fault:
         result.set(task, score=0.0, status="grader_error", message=fault)
@@ -559,7 +564,7 @@ def _score(result, i, task, cell, client, timed_out, related, missing):
         message = "the answer cell was deleted; " + message
     elif cause is not None:
         status = cause[0]
-        message = f"{cause[1]}; then {message}"[:300]
+        message = f"{cause[1]}; then {message}"[:MESSAGE_CHARS]
     else:
         status = "failed"
     result.set(task, score=0.0, status=status, message=message)

@@ -203,9 +203,8 @@ def test_default_alt_text_names_the_values():
 
 
 def test_cache_is_keyed_on_the_code_and_the_page(tmp_path, monkeypatch):
-    calls = []
-    real = _static.render_frames
-    monkeypatch.setattr(_static, "render_frames", lambda *a, **k: calls.append(1) or real(*a, **k))
+    # (Drawing is detected from the cache entries written, not by wrapping a function of _static:
+    # the key follows those functions, a counter in one included.)
     monkeypatch.setattr(_static, "_page_digest", lambda: "page A")
     monkeypatch.setattr(_static, "_exports_in_this_kernel", [0])
 
@@ -213,15 +212,18 @@ def test_cache_is_keyed_on_the_code_and_the_page(tmp_path, monkeypatch):
         _static._exports_in_this_kernel[0] = 0  # the same widget of the same page, rebuilt
         return _static.static_payload(_demo(grid={"n": [1, 2], "colour": ["C0"]}), cache_dir=tmp_path)
 
+    def entries():
+        return {path.name: path.stat().st_ino for path in tmp_path.glob("*.json")}
+
     first = export()
-    assert export() == first and len(calls) == 1  # unchanged: read from the cache
+    written = entries()
+    assert export() == first and entries() == written  # unchanged: read from the cache, not rewritten
     monkeypatch.setattr(_static, "_page_digest", lambda: "page B")
     export()
-    assert len(calls) == 2  # the page changed
-    monkeypatch.setattr(_static, "_code_digest", lambda: "other code")
+    assert len(entries()) == 2  # the page changed
+    monkeypatch.setattr(_static, "_widget_code_digest", lambda widget: "other code")
     export()
-    assert len(calls) == 3  # the widget's code changed
-    assert len(list(tmp_path.glob("*.json"))) == 3
+    assert len(entries()) == 3  # the widget's code changed
 
 
 def test_no_cache_outside_a_kernel(tmp_path):
@@ -238,6 +240,95 @@ def test_code_digest_covers_the_loaded_coursekit_modules_and_data(monkeypatch):
     monkeypatch.setattr("pathlib.Path.read_bytes",
                         lambda self: original + b"# changed" if str(self) == source else open(self, "rb").read())
     assert _static._code_digest() != before
+
+
+# -- what the key follows: the code and data a widget's frames are drawn from -------------------
+def _changed(func, monkeypatch):
+    """Change ``func``'s code as an edit of its body would (new bytecode, same signature)."""
+    monkeypatch.setattr(func, "__code__", func.__code__.replace(co_consts=func.__code__.co_consts + ("edited",)))
+
+
+def _unrelated_functions():
+    """Functions of coursekit modules no widget draws with: the grader, the kd-tree filter."""
+    from coursekit import kmeans_filter
+    from coursekit.grading import late
+
+    funcs = [f for module in (late, kmeans_filter) for f in vars(module).values()
+             if callable(f) and getattr(f, "__module__", None) == module.__name__ and hasattr(f, "__code__")]
+    assert len(funcs) >= 4
+    return funcs
+
+
+def test_the_key_changes_with_a_function_the_widget_draws_with_and_only_then(monkeypatch):
+    from coursekit.plotting import _gaussian as plotting_gaussian
+
+    cov = widgets.covariance_widget()
+    clt_before, cov_before = _static.widget_dependencies(widgets.clt_widget())[0], \
+        _static.widget_dependencies(cov)[0]
+    assert cov_before is not None and clt_before is not None
+    for func in _unrelated_functions():
+        _changed(func, monkeypatch)
+    assert _static.widget_dependencies(cov)[0] == cov_before, "an unrelated module changed the key"
+    # covariance_widget draws with plotting.plot_covariance, which draws samples with coursekit.gaussian
+    from coursekit import gaussian
+
+    for func, name in ((plotting_gaussian.plot_covariance, "plot_covariance"), (gaussian.sample, "sample")):
+        before = _static.widget_dependencies(cov)[0]
+        _changed(func, monkeypatch)
+        assert _static.widget_dependencies(cov)[0] != before, f"{name} changed and the key did not"
+    # the CLT widget draws neither
+    assert _static.widget_dependencies(widgets.clt_widget())[0] == clt_before
+
+
+def test_the_key_follows_the_data_a_widget_was_built_from():
+    X = np.random.default_rng(3).normal(size=(60, 2))
+    a = _static.widget_dependencies(widgets.kmeans_widget(X, k=3))[0]
+    assert _static.widget_dependencies(widgets.kmeans_widget(X.copy(), k=3))[0] == a
+    X[0, 0] += 1e-9  # what an upstream change to coursekit (or the page) would do to the data
+    assert _static.widget_dependencies(widgets.kmeans_widget(X, k=3))[0] != a
+
+
+def test_the_key_follows_code_the_widget_computed_its_frames_with_at_build_time(monkeypatch):
+    from coursekit import kmeans as km
+
+    w = widgets.kmeans_widget()
+    before, modules = _static.widget_dependencies(w)
+    assert "coursekit.kmeans" in modules
+    _changed(km.assign, monkeypatch)
+    assert _static.widget_dependencies(w)[0] != before
+
+
+def test_a_widget_whose_inputs_cannot_be_hashed_falls_back_to_every_loaded_module(monkeypatch):
+    import threading
+
+    lock = threading.Lock()
+    w = FigureWidget({"n": ipw.IntSlider(value=2, min=1, max=3)}, lambda fig, n: (lock, _bars(fig, n)))
+    digest, reason = _static.widget_dependencies(w)
+    assert digest is None and "cannot be pickled" in reason
+    assert _static._widget_code_digest(w) == "all:" + _static._code_digest()
+    _changed(_unrelated_functions()[0], monkeypatch)
+    monkeypatch.setattr(_static, "_code_digest", lambda: "every module, one changed")
+    assert _static._widget_code_digest(w) == "all:every module, one changed"
+
+
+@pytest.mark.parametrize("name", ["clt_widget", "covariance_widget", "mixture_sampling_widget", "kmeans_widget",
+                                  "kdtree_filter_widget", "quantize_widget", "bayes_classifier_widget",
+                                  "em_widget", "posterior_widget", "binomial_widget",
+                                  "marginal_conditional_widget"])
+def test_every_book_widget_gets_a_narrow_key_that_another_process_computes_alike(name):
+    import subprocess
+    import sys
+
+    digest, modules = _static.widget_dependencies(getattr(widgets, name)())
+    assert digest is not None, modules
+    assert not {"coursekit.grading", "coursekit.checks", "coursekit.cli"} & set(modules)
+    # another interpreter, another hash seed, other modules imported first (as another page would)
+    code = ("import coursekit.grading, coursekit.mixture, coursekit.kmeans_filter\n"
+            "from coursekit import widgets\nfrom coursekit.widgets import _static\n"
+            f"print(_static.widget_dependencies(widgets.{name}())[0])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**__import__("os").environ, "PYTHONHASHSEED": "12345"}, check=True)
+    assert out.stdout.strip() == digest
 
 
 def test_notebook_output_carries_the_frames_only_during_a_book_build(monkeypatch, tmp_path):

@@ -28,14 +28,21 @@ the widget's frames and stored as lossless WebP (the smallest sharp format measu
 figures: ``bench/bench_widgets.py``, "Frame formats").  Each frame carries the control values it was drawn for in
 its EXIF ImageDescription, so a test can check that the image a page shows belongs to the values
 its controls show.  Frames are drawn by as many forked processes as there are CPUs, and cached
-on disk under a key of the widget's code (the ``coursekit`` modules loaded and its data files),
-the page's code cells executed so far and the grid: a rebuild redraws a widget only when one
-of those changes.
+on disk under a key of the page's code cells executed so far, the grid, and the code and data
+the widget's frames are drawn from (:func:`widget_dependencies`): the bytecode of every function
+reachable from the widget and from the code that draws and encodes its frames, the data they
+reach (arrays the widget was built from, by their bytes), the versions of the installed libraries
+met, and ``coursekit``'s data files.  A rebuild redraws a widget only when one of those changes:
+after an edit to ``coursekit.grading`` no frame is drawn again, after one to ``coursekit.kmeans``
+only the widgets that draw with k-means (or whose data it computed) are.  Where the walk meets
+something it cannot hash (an object that cannot be pickled), the key falls back to every
+``coursekit`` module loaded.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import itertools
@@ -529,11 +536,414 @@ def render_frames(widget, axes=None, processes=None):
 
 
 # -------------------------------------------------------------------------------------------
-# The cache: keyed on the widget's code and the page
+# The cache: keyed on the code a widget's frames depend on, the data they show, and the page
 # -------------------------------------------------------------------------------------------
+class _Unhashable(Exception):
+    """The dependency walk met something it cannot hash reliably: the broad key is used."""
+
+
+_WALK_LIMIT = 2_000_000  # objects visited before giving up (and using the broad key)
+# FigureWidget attributes that are drawing state or live controls, not inputs of a frame (the
+# controls' grid is part of the key on its own).
+_WIDGET_STATE = frozenset({"fig", "image", "controls", "buttons", "artists", "last_draw_seconds", "_holding"})
+
+
+@functools.lru_cache(maxsize=1)
+def _installed_dirs():
+    import site
+    import sysconfig
+
+    dirs = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    dirs.update(site.getsitepackages())
+    dirs.add(site.getusersitepackages())
+    return tuple(str(Path(d).resolve()) + os.sep for d in dirs if d)
+
+
+def _is_project_module(name):
+    """True for coursekit's modules and the book's own code (a page's cells run as ``__main__``,
+    a module imported from a file outside the installed packages and the standard library);
+    false for an installed library, whose version stands for its code."""
+    if name == "coursekit" or name.startswith("coursekit.") or name == "__main__":
+        return True
+    module = sys.modules.get(name)
+    path = getattr(module, "__file__", None)
+    if not path:
+        return False
+    return not str(Path(path).resolve()).startswith(_installed_dirs())
+
+
+def _library(name):
+    """``package==version`` of the installed library a module name belongs to."""
+    top = (name or "").partition(".")[0]
+    module = sys.modules.get(top)
+    return f"{top}=={getattr(module, '__version__', '?')}"
+
+
+class _DependencyWalk:
+    """Hash of everything a widget's frames are computed from, found by following references.
+
+    From the widget (its class, its ``draw``, ``describe`` and other attributes) and the functions
+    that draw and encode the frames, the walk follows every reference a function's code can make:
+    the globals its bytecode (and that of the functions, lambdas and comprehensions nested in it)
+    names, attributes of the project modules it reaches under those names, the modules it imports
+    inside its body, its closure cells and default values; a class brings its attributes and
+    methods and its project base classes; an object its class and attributes.  What is hashed:
+    the bytecode and constants of every project function reached (so a change to one function of
+    a module changes the key of the widgets that reach it, and of no other), and the data they
+    reach (arrays by their bytes, objects of installed libraries pickled), plus the version of
+    every installed library met.  Something it cannot hash (an object that cannot be pickled, a
+    walk over :data:`_WALK_LIMIT` objects) raises :class:`_Unhashable`.
+    """
+
+    def __init__(self):
+        self.digest = hashlib.sha256()
+        self.seen = {}
+        self.keep = []  # objects seen stay alive, so their ids stay unique during the walk
+        self.libraries = set()
+        self.modules = set()  # project modules reached (for tests and reports)
+        self.sources = set()  # project modules hashed whole (see function())
+        self.names = set()  # every name the project code reached looks up
+        self.module_objects = {}  # the project modules reached
+
+    def feed(self, *parts):
+        for part in parts:
+            data = part if isinstance(part, bytes) else str(part).encode()
+            self.digest.update(len(data).to_bytes(8, "little"))
+            self.digest.update(data)
+
+    def walk(self, obj):
+        import types
+
+        if obj is None or isinstance(obj, (bool, int, float, complex, str, bytes)):
+            self.feed(type(obj).__name__, repr(obj))
+            return
+        if id(obj) in self.seen:
+            self.feed("ref", self.seen[id(obj)])
+            return
+        self.seen[id(obj)] = len(self.seen)
+        self.keep.append(obj)
+        if len(self.seen) > _WALK_LIMIT:
+            raise _Unhashable(f"more than {_WALK_LIMIT} objects")
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.hasobject:
+                self.feed("object-array", obj.shape)
+                for item in obj.ravel():
+                    self.walk(item)
+            else:
+                self.feed("array", obj.dtype.str, obj.shape, np.ascontiguousarray(obj).tobytes())
+        elif isinstance(obj, np.generic):
+            self.feed("scalar", obj.dtype.str, obj.tobytes())
+        elif isinstance(obj, (list, tuple)):
+            self.feed(type(obj).__name__, len(obj))
+            for item in obj:
+                self.walk(item)
+        elif isinstance(obj, dict):
+            self.feed("dict", len(obj))
+            for key, value in obj.items():
+                self.walk(key)
+                self.walk(value)
+        elif isinstance(obj, (set, frozenset)):
+            items = sorted(obj, key=repr)
+            if not all(x is None or isinstance(x, (bool, int, float, str, bytes)) for x in items):
+                raise _Unhashable(f"a set of {type(items[0]).__name__}")
+            self.feed("set", repr(items))
+        elif isinstance(obj, types.ModuleType):
+            self.module(obj)
+        elif isinstance(obj, types.FunctionType):
+            self.function(obj)
+        elif isinstance(obj, types.MethodType):
+            self.feed("method")
+            self.walk(obj.__func__)
+            self.walk(obj.__self__)
+        elif isinstance(obj, (types.BuiltinFunctionType, types.BuiltinMethodType)):
+            owner = getattr(obj, "__self__", None)
+            self.feed("builtin", getattr(obj, "__qualname__", repr(obj)))
+            if owner is not None and not isinstance(owner, types.ModuleType):
+                self.walk(owner)
+            else:
+                self.library(getattr(obj, "__module__", None) or getattr(owner, "__name__", "builtins"))
+        elif isinstance(obj, (staticmethod, classmethod)):
+            self.feed(type(obj).__name__)
+            self.walk(obj.__func__)
+        elif isinstance(obj, property):
+            self.feed("property")
+            for accessor in (obj.fget, obj.fset, obj.fdel):
+                self.walk(accessor)
+        elif isinstance(obj, type):
+            self.cls(obj)
+        elif isinstance(obj, types.CodeType):
+            self.code(obj)
+        elif self.opaque(obj):
+            self.feed("opaque", type(obj).__module__, type(obj).__qualname__)
+        else:
+            self.instance(obj)
+
+    def library(self, name):
+        if name and not _is_project_module(name):
+            self.libraries.add(_library(name))
+
+    @staticmethod
+    def opaque(obj):
+        """Figures, artists, canvases and controls: drawing state, not an input of a frame."""
+        from matplotlib.artist import Artist
+        from matplotlib.backend_bases import FigureCanvasBase, RendererBase
+
+        import ipywidgets
+
+        return isinstance(obj, (Artist, FigureCanvasBase, RendererBase, ipywidgets.Widget))
+
+    def module(self, module):
+        name = module.__name__
+        self.feed("module", name)
+        if _is_project_module(name):
+            self.modules.add(name)
+            self.module_objects[name] = module
+        else:
+            self.library(name)
+
+    def cls(self, cls):
+        self.feed("class", cls.__module__, cls.__qualname__)
+        if not _is_project_module(cls.__module__):
+            self.library(cls.__module__)
+            return
+        self.modules.add(cls.__module__)
+        for base in cls.__bases__:
+            self.walk(base)
+        for name, value in cls.__dict__.items():
+            if name in ("__dict__", "__weakref__", "__module__", "__doc__", "__qualname__",
+                        "__annotations__", "__dataclass_fields__", "__dataclass_params__"):
+                continue
+            self.feed(name)
+            self.walk(value)
+
+    def instance(self, obj):
+        import functools
+
+        cls = type(obj)
+        if isinstance(obj, functools.partial):
+            self.feed("partial")
+            for part in (obj.func, obj.args, obj.keywords):
+                self.walk(part)
+            return
+        for inner in ("py_func", "__wrapped__"):  # numba dispatchers, decorated functions
+            target = getattr(obj, inner, None)
+            if callable(target):
+                self.feed("wrapped", cls.__module__, cls.__qualname__)
+                self.library(cls.__module__)
+                self.walk(target)
+                return
+        if _is_project_module(cls.__module__):
+            self.walk(cls)
+            skip = _WIDGET_STATE if _is_figure_widget(obj) else ()
+            state = dict(getattr(obj, "__dict__", {}))
+            for slot in getattr(cls, "__slots__", ()):
+                if hasattr(obj, slot):
+                    state[slot] = getattr(obj, slot)
+            self.feed("instance", len(state))
+            for name, value in state.items():
+                if name in skip:
+                    continue
+                self.feed(name)
+                self.walk(value)
+            return
+        self.library(cls.__module__)
+        try:
+            data = pickle.dumps(obj, protocol=4)
+        except Exception as exc:  # noqa: BLE001 - any failure means: cannot hash it
+            raise _Unhashable(f"a {cls.__module__}.{cls.__qualname__} that cannot be pickled ({exc})") from None
+        self.feed("pickled", cls.__module__, cls.__qualname__, data)
+
+    def function(self, func):
+        module_name = getattr(func, "__module__", None) or ""
+        self.feed("function", module_name, func.__qualname__)
+        if not _is_project_module(module_name):
+            self.library(module_name)
+            return
+        if module_name != "__main__":
+            self.modules.add(module_name)
+        code = func.__code__
+        self.code(code)
+        self.walk(func.__defaults__)
+        self.walk(func.__kwdefaults__)
+        for name, cell in zip(code.co_freevars, func.__closure__ or ()):
+            self.feed("free", name)
+            try:
+                self.walk(cell.cell_contents)
+            except ValueError:  # an empty cell (a name assigned later)
+                self.feed("empty")
+        # The globals its code (and the code nested in it) names, and the modules it imports; the
+        # attributes of project modules it may reach are followed by resolve_attributes().
+        names = _code_names(code)
+        self.names |= names
+        if names & _DYNAMIC and module_name != "__main__":
+            # A name looked up at run time (getattr, eval, import_module) may reach any function of
+            # the module: the whole module's source counts.
+            self.source(module_name)
+        globals_ = func.__globals__
+        for name in sorted(names):
+            if name in globals_:
+                self.feed("global", name)
+                self.walk(globals_[name])
+        for target in sorted(_code_imports(code)):
+            self.feed("import", target)
+            self.walk(_import_target(target, globals_))
+
+    def resolve_attributes(self):
+        """Walk every attribute, named anywhere in the code reached, of every project module reached.
+
+        Flow-insensitive on purpose: ``plotting.plot_x``, ``km.assign`` after
+        ``from .. import kmeans as km``, or ``g.sample`` where ``g`` was returned by a function
+        are all found, whichever way the module got there.
+        """
+        done = set()
+        while True:
+            pending = sorted((module.__name__, name) for module in self.module_objects.values()
+                             for name in self.names if (module.__name__, name) not in done)
+            if not pending:
+                return
+            for module_name, name in pending:
+                done.add((module_name, name))
+                module = self.module_objects[module_name]
+                if hasattr(module, "__path__") and name not in vars(module) and not name.startswith("__"):
+                    _import_submodule(module, name)  # what it holds must not depend on what ran before
+                if name in vars(module):
+                    self.feed("attribute", module_name, name)
+                    self.walk(vars(module)[name])
+
+    def source(self, module_name):
+        if module_name in self.sources:
+            return
+        self.sources.add(module_name)
+        path = getattr(sys.modules.get(module_name), "__file__", None)
+        if not path:
+            raise _Unhashable(f"module {module_name} looks names up at run time and has no source file")
+        self.feed("source", module_name, Path(path).read_bytes())
+
+    def code(self, code):
+        self.feed("code", code.co_name, code.co_argcount, code.co_posonlyargcount, code.co_kwonlyargcount,
+                  code.co_flags, code.co_code, repr(code.co_names), repr(code.co_varnames),
+                  repr(code.co_freevars), repr(code.co_cellvars))
+        for const in code.co_consts:
+            self.walk(const)
+
+
+def _filled(cell):
+    try:
+        cell.cell_contents
+    except ValueError:
+        return False
+    return True
+
+
+_DYNAMIC = frozenset({"getattr", "vars", "eval", "exec", "__import__", "import_module", "globals", "locals"})
+
+
+def _code_names(code):
+    """Every name a code object and the code nested in it may look up: its globals and attribute
+    names, and its string constants that could be names (``getattr(module, "name")``)."""
+    import types
+
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+        elif isinstance(const, str) and const.isidentifier():
+            names.add(const)
+    return names
+
+
+def _code_imports(code):
+    """``(level, module)`` of every ``import`` statement in a code object and the code nested in it."""
+    import dis
+    import types
+
+    found = set()
+    consts = []
+    for instruction in dis.get_instructions(code):
+        if instruction.opname == "LOAD_CONST":
+            consts.append(instruction.argval)
+        elif instruction.opname == "IMPORT_NAME":
+            level = consts[-2] if len(consts) >= 2 and isinstance(consts[-2], int) else 0
+            found.add((level, instruction.argval))
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            found |= _code_imports(const)
+    return found
+
+
+def _import_submodule(package, name):
+    """Import ``package.name`` if it is a submodule (so the package has it as an attribute)."""
+    import importlib.util
+
+    absolute = f"{package.__name__}.{name}"
+    try:
+        found = absolute in sys.modules or importlib.util.find_spec(absolute) is not None
+    except (ImportError, ValueError):
+        found = False
+    if found:
+        try:
+            importlib.import_module(absolute)
+        except ImportError as exc:
+            raise _Unhashable(f"import {absolute}: {exc}") from None
+
+
+def _import_target(target, globals_):
+    """The module an ``import`` in a function with these globals would bind (imported now if need be)."""
+    import importlib
+
+    level, name = target
+    package = globals_.get("__package__") or globals_.get("__name__", "")
+    absolute = importlib.util.resolve_name("." * level + name, package) if level else name
+    if absolute not in sys.modules:
+        try:
+            importlib.import_module(absolute)
+        except ImportError as exc:
+            raise _Unhashable(f"import {absolute}: {exc}") from None
+    return sys.modules[absolute]
+
+
+def _is_figure_widget(obj):
+    from ._base import FigureWidget
+
+    return isinstance(obj, FigureWidget)
+
+
+def widget_dependencies(widget):
+    """``(digest, modules)``: a hash of the code and data the widget's frames are drawn from (see
+    :class:`_DependencyWalk`) and the project modules reached, or ``(None, reason)`` when they
+    cannot all be hashed."""
+    walk = _DependencyWalk()
+    try:
+        walk.walk(widget)
+        # The code that draws, reduces and encodes the frames and writes their alt text.
+        for func in (render_frames, static_payload, control_axes, grid_points):
+            walk.walk(func)
+        walk.resolve_attributes()
+    except (_Unhashable, RecursionError) as exc:
+        return None, str(exc) if isinstance(exc, _Unhashable) else "references nested too deep"
+    import matplotlib
+    import PIL
+
+    walk.libraries.update({f"numpy=={np.__version__}", f"matplotlib=={matplotlib.__version__}",
+                           f"PIL=={PIL.__version__}", f"python=={sys.version}"})
+    walk.feed("libraries", *sorted(walk.libraries))
+    widget_dependencies.last_sources = sorted(walk.sources)
+    return walk.digest.hexdigest(), sorted(walk.modules)
+
+
+def _data_digest():
+    """Hash of coursekit's data files (a function may read one while drawing)."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parents[1]
+    for path in sorted((package / "data").glob("*")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def _code_digest():
-    """Hash of the code a widget's frames depend on: the coursekit modules loaded, the data
-    files, and the versions of the libraries that draw and encode them."""
+    """The broad key, used when a widget's dependencies cannot be walked: every ``coursekit``
+    module loaded, the data files, and the versions of the libraries that draw and encode."""
     import matplotlib
     import PIL
 
@@ -551,6 +961,14 @@ def _code_digest():
         digest.update(path.read_bytes())
     digest.update(f"{np.__version__} {matplotlib.__version__} {PIL.__version__} {FORMAT_VERSION}".encode())
     return digest.hexdigest()
+
+
+def _widget_code_digest(widget):
+    """What the cache key says about the widget's code: the narrow digest, or the broad one."""
+    digest, _ = widget_dependencies(widget)
+    if digest is None:
+        return "all:" + _code_digest()
+    return "deps:" + hashlib.sha256(f"{digest} {_data_digest()} {FORMAT_VERSION}".encode()).hexdigest()
 
 
 def _page_digest():
@@ -581,7 +999,7 @@ def _cache_key(widget, axes, buttons):
         "figsize": list(widget.fig.get_size_inches()), "dpi": widget.dpi, "scale": STATIC_SCALE,
         "colours": PALETTE_COLOURS,
     }, sort_keys=True, default=str)
-    return hashlib.sha256((_code_digest() + spec).encode()).hexdigest()[:32]
+    return hashlib.sha256((_widget_code_digest(widget) + spec).encode()).hexdigest()[:32]
 
 
 def _cache_read(cache_dir, key):

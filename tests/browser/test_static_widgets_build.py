@@ -84,6 +84,77 @@ def test_frames_are_drawn_again_only_when_the_widget_or_its_page_changes(tmp_pat
     assert {path.name for path in site.iterdir()} == frames_3, "the site keeps frames no page uses"
 
 
+DEPENDENCY_PAGE = """```{code-cell} python
+import ipywidgets as ipw
+import coursekit
+from coursekit import plotting
+from coursekit.widgets import FigureWidget
+
+
+def draw(fig, rho):
+    ax = fig.add_subplot()
+    plotting.plot_gaussian_ellipse(ax, [0.0, 0.0], [[1.0, rho], [rho, 1.0]])
+    ax.set_xlim(-3, 3)
+    ax.set_ylim(-3, 3)
+
+
+FigureWidget({"rho": ipw.SelectionSlider(options=[-0.5, 0.0, 0.5], value=0.0, description="rho")}, draw,
+             figsize=(2, 2), title="Ellipse")
+```
+
+```{code-cell} python
+import coursekit.grading, coursekit.kmeans
+print("kernel's coursekit:", coursekit.__file__)
+print("edits seen:", getattr(coursekit.grading, "EDITED", 0), getattr(coursekit.kmeans, "EDITED", 0))
+```
+"""
+
+
+def test_frames_are_drawn_again_after_a_change_to_the_code_they_are_drawn_with_only(tmp_path):
+    import os
+    import shutil
+
+    from _browser_support import ROOT, book_env
+
+    lib = tmp_path / "lib"
+    shutil.copytree(ROOT / "coursekit", lib / "coursekit", ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**book_env(), "PYTHONPATH": str(lib)}
+    book = tiny_book(tmp_path / "depbook", DEPENDENCY_PAGE)
+    cache = book / "_build" / ".coursekit-widget-frames"
+
+    def build():
+        # What the Makefile does when coursekit changed: every page is executed again.
+        shutil.rmtree(book / "_build" / ".jupyter_cache", ignore_errors=True)
+        shutil.rmtree(book / "_build" / ".doctrees", ignore_errors=True)
+        result = make_book(book, timeout=900, env=env)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        html = (book / "_build" / "html" / "book" / "page.html").read_text()
+        assert f"kernel's coursekit: {lib / 'coursekit' / '__init__.py'}" in html, "the copy was not imported"
+        return html, {path.name: path.stat().st_ino for path in cache.glob("*.json")}
+
+    def edit(relative, text):
+        path = lib / "coursekit" / relative
+        path.write_text(path.read_text() + text)
+
+    html, entries = build()
+    assert "edits seen: 0 0" in html and len(entries) == 1
+
+    # Modules the widget does not draw with: a function of the grader and of k-means changed.
+    edit("grading/__init__.py", "\n\nEDITED = 1\n\n\ndef _edited():\n    return EDITED\n")
+    edit("kmeans.py", "\n\nEDITED = 1\n\n\ndef assign(X, centers):  # noqa: F811\n    return EDITED\n")
+    html, entries_2 = build()
+    assert "edits seen: 1 1" in html, "the page did not run again with the edited modules"
+    assert entries_2 == entries, "frames drawn again after a change to code the widget does not use"
+
+    # The function the widget draws with changes (a thin wrapper replaces it): drawn again.
+    edit("plotting/_gaussian.py", "\n\n_plot_gaussian_ellipse = plot_gaussian_ellipse\n\n\n"
+                                  "def plot_gaussian_ellipse(ax, mean, cov, n_std=2.0, **kw):  # noqa: F811\n"
+                                  "    kw.setdefault('lw', 4)\n"
+                                  "    return _plot_gaussian_ellipse(ax, mean, cov, n_std=n_std, **kw)\n")
+    html, entries_3 = build()
+    assert len(entries_3) == 2 and set(entries) < set(entries_3), "the changed widget was not drawn again"
+
+
 HEAVY_PAGE = """```{code-cell} python
 import ipywidgets as ipw
 import numpy as np

@@ -67,6 +67,15 @@ def _rows(path):
         return list(csv.DictReader(fh))
 
 
+def _needs_manual_grade(root):
+    """{student: whether formgrader lists the submission as needing a manual grade}."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        return {s.student.id: bool(s.needs_manual_grade)
+                for s in gb.find_assignment(AID).submissions}
+
+
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     base = tmp_path_factory.mktemp("flow")
@@ -138,6 +147,10 @@ def test_canvas_download_roster_and_late_policy(course, capsys):
     page = (out / "feedback" / "cy.html").read_text()
     assert "2 of the 6 points are awaiting a manual grade" in page
     assert "2 days x 10% = 20% of the points taken off" in page
+    assert totals["dora"]["late"] == "no_submission"  # on the roster, nothing handed in
+    # formgrader lists exactly the submissions with a hand-graded part to grade.
+    assert _needs_manual_grade(course["root"]) == {"ada": True, "alan": True, "ben": True,
+                                                    "cy": True, "dora": False}
 
 
 def test_manual_grades_by_csv_then_every_output_agrees(course, capsys):
@@ -180,6 +193,8 @@ def test_manual_grades_by_csv_then_every_output_agrees(course, capsys):
     # One score by the command line (as formgrader would write it into the gradebook).
     assert cli.main(["manual", AID, "--course", str(root), "--set", "ben", "Task 1", "2"]) == 0
     assert {r["student"]: r["total"] for r in _rows(out / "totals.csv")}["ben"] == "6"
+    # Every hand-graded part is in: formgrader lists no submission as needing a grade.
+    assert _needs_manual_grade(root) == {s: False for s in ("ada", "alan", "ben", "cy", "dora")}
 
 
 def test_nbgrader_export_agrees(course):

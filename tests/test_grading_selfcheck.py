@@ -118,9 +118,18 @@ def test_missing_release_stops_the_run(tmp_path, capsys):
 def test_no_submission_is_an_error(tmp_path, capsys):
     root, subs = _course(tmp_path, {})
     subs.mkdir()
+    before = _tree_state(root)
     rc = cli.main(["--course", str(root), "autograde", AID, "--submissions", str(subs)])
     assert rc == cli.EXIT_USAGE
     assert "no submission of fx_mle found" in capsys.readouterr().err
+    assert _tree_state(root) == before  # nothing graded, nothing written (no empty folders)
+    (subs / "alice").mkdir()
+    (subs / "alice" / f"{AID}.ipynb").write_bytes(student_nb(_source(root), CORRECT))
+    rc = cli.main(["--course", str(root), "autograde", AID, "--submissions", str(subs),
+                   "--student", "bob"])
+    assert rc == cli.EXIT_USAGE
+    assert "--student bob: no such student" in capsys.readouterr().err
+    assert _tree_state(root) == before
 
 
 def test_course_folder_with_its_own_broken_coursekit(tmp_path):

@@ -231,7 +231,8 @@ pre.code{background:#f6f8fa;border-left:3px solid #3465a4}pre.out{background:#ff
 border:1px solid #eee}pre.err{background:#fdecea;border-left:3px solid #c00}
 .verdict{border:1px solid var(--line);border-radius:4px;padding:.4em .7em;margin:.3em 0 1em}
 .verdict.passed{border-color:#a5d6a7;background:#f1f8e9}.verdict.failed{border-color:#ef9a9a;
-background:#fff5f5}.verdict.wait{border-color:#90caf9;background:#f3f8ff}
+background:#fff5f5}.verdict.partial{border-color:#ffcc80;background:#fff8e1}
+.verdict.wait{border-color:#90caf9;background:#f3f8ff}
 .hidden-note{color:#57606a;font-style:italic}.tex-error{color:var(--bad)}
 math[display=block]{margin:.6em 0}.late{border-left:3px solid var(--part);padding-left:.6em}
 img{max-width:100%}.link{text-decoration:underline dotted}.msg{white-space:pre-line}
@@ -292,7 +293,7 @@ def render(grade, assignment, executed_nb=None, notes=(), title=None):
                     + ", ".join(esc(p["task"]) for p in grade.pending)
                     + ". This score is not final.</p>")
     late = grade.lateness
-    if late is not None and late.status not in ("no_due_date",):
+    if late is not None and late.status not in ("no_due_date", "no_submission"):
         line = esc(late.message)
         if late.due is not None:
             line = f"Due {esc(late.due.strftime('%Y-%m-%d %H:%M %Z'))}"
@@ -358,7 +359,8 @@ def render(grade, assignment, executed_nb=None, notes=(), title=None):
 
 def _verdict_box(part):
     v = verdict(part)
-    cls = {"passed": "passed", "graded": "passed", "awaiting manual grade": "wait"}.get(v, "failed")
+    cls = {"passed": "passed", "graded": "passed", "full marks": "passed",
+           "partial credit": "partial", "awaiting manual grade": "wait"}.get(v, "failed")
     score = "&ndash;" if part["score"] is None else f"{part['score']:g}"
     msg = (f' &mdash; <span class="msg">{html.escape(part["message"])}</span>'
            if part["message"] and part["status"] not in ("ok", "awaiting_manual_grade") else "")

@@ -132,6 +132,9 @@ class GradebookWriter:
             grade = grades.get(task["task"])
             if grade is not None:
                 grade.auto_score = float(task["score"])
+                # As nbgrader's autograder: a test with its score needs no review (the column's
+                # default is True, and formgrader would list every submission forever).
+                grade.needs_manual_grade = grade.manual_score is not None
         gb.db.commit()
 
     def _grades(self, student):

@@ -177,7 +177,7 @@ def verdict(part):
     if part["score"] > 0:
         return "partial credit"
     if part["kind"] == "manual":
-        return "graded"
+        return "no credit"
     return "not passed"
 
 

@@ -11,7 +11,8 @@ import math
 
 class Lateness:
     """``status``: on_time, grace (late, but within the grace period), late, cutoff (past the
-    cut-off: zero), unknown (no submission time), no_due_date."""
+    cut-off: zero), unknown (no submission time), no_due_date, no_submission (nothing graded:
+    set by :func:`coursekit.grading.outputs.build_grades`)."""
 
     def __init__(self, status, late_by=None, days=0, fraction=0.0, due=None, submitted=None,
                  message=""):

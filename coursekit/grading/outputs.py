@@ -67,7 +67,8 @@ def build_grades(source_nb, settings, out, db_url, course_id, assignment, result
                 lateness = latemod.assess(settings.late, due, submitted,
                                           extended=s in settings.extensions)
             elif due is not None:
-                lateness = latemod.Lateness("no_due_date", due=due)
+                lateness = latemod.Lateness("no_submission", due=due,
+                                            message="no submission: the late policy does not apply")
         grades.append(Grade(s, parts, results.get(s), manual.get(s), lateness, info))
     return grades
 

@@ -313,8 +313,6 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
     in_course = out is None
     out, db_url = run_paths(course, assignment, out, db_url)
     outcome = Outcome(assignment, out)
-    for sub in ("results", "feedback", "selfcheck"):
-        os.makedirs(os.path.join(out, sub), exist_ok=True)
     cell_timeout = cell_timeout or min(timeout, 120)
     limits = dict(timeout=timeout, cell_timeout=cell_timeout, memory_mb=memory_mb, nproc=nproc,
                   fsize_mb=fsize_mb, output_kb=output_kb)
@@ -338,7 +336,6 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
             raise NoSubmissionsError(f"no submission of {assignment} found in {submissions} "
                                      f"(read as a {discovery.layout} download)"
                                      + (f"; files not matched:{listed}" if listed else ""))
-        subsmod.write_manifest(discovery, out)
         if students:
             unknown = sorted(set(students) - set(found))
             if unknown:
@@ -347,6 +344,10 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
 
         lib = jobmod.package_snapshot(os.path.join(tmp_root, "lib"))
         mode = choose_sandbox(sandbox_mode, log)
+        # Nothing is written before here: a usage or input error leaves no trace.
+        for sub in ("results", "feedback", "selfcheck"):
+            os.makedirs(os.path.join(out, sub), exist_ok=True)
+        subsmod.write_manifest(discovery, out)
         root_user = mode in ("namespaces", "uid")
         namespaces = mode == "namespaces"
         hidden = [course.source, os.path.join(course.root, ".git"), out, src_dir]

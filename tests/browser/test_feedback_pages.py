@@ -83,6 +83,10 @@ def feedback_dir(tmp_path_factory):
     rc = cli.main(["autograde", AID, "--course", str(course), "--submissions", str(subs),
                    "--jobs", "2", "--timeout", "240", "--quiet"])
     assert rc == 0
+    # Hand-graded: ben's derivation gets partial credit, cy's none; ada's still awaits its grade.
+    for student, score in (("ben", "2.5"), ("cy", "0")):
+        assert cli.main(["manual", AID, "--course", str(course), "--set", student, "Task 3b",
+                         score, "--comment", "the variance step is missing"]) == 0
     return course / "autograded" / AID / "feedback"
 
 
@@ -108,17 +112,30 @@ def test_feedback_page_in_chromium(feedback_dir, open_page, artifacts_dir, stude
         # Tasks as named in the assignment (numbered for the course), with points, out of 17.
         for task in ("Task 1: the Gaussian density", "Task 3b: derive the 1-D MLE"):
             assert task in text
-        assert "/ 17" in text and "awaiting a manual grade" in text
+        assert "/ 17" in text
         # Hidden tests: described, never shown.
         assert "Hidden test: D = 1 (X of shape (N, 1), mean (1,), cov (1, 1))" in text
         assert "check_pdf_one_dimensional" not in html and "seeds=[111, 112]" not in html
         assert "BEGIN HIDDEN TESTS" not in html
+    derivation = page.locator(".verdict", has_text="Task 3b: derive the 1-D MLE")
+    assert derivation.count() == 1
     if student == "ada":
-        assert "Score: 13 / 17" in text
+        assert "Score: 13 / 17" in text and "awaiting a manual grade" in text
+        assert "awaiting manual grade" in derivation.inner_text()
         assert page.locator(".md math").count() >= 3  # the student's own derivation
     if student == "ben":
         row = page.locator("tr.task", has_text="Task 1: the Gaussian density")
         assert "2 / 4" in row.inner_text() and "partial credit" in row.inner_text()
         assert "only D >= 2 handled" in text
+        # Partial credit by hand looks partial, not failed (it once had the failure's colours).
+        assert "partial credit" in derivation.inner_text()
+        assert "awaiting a manual grade" not in text
+        colours = page.evaluate("""() => Object.fromEntries(
+            [...document.querySelectorAll('.verdict')].map(e => [
+                e.className, getComputedStyle(e).backgroundColor]))""")
+        assert colours[derivation.get_attribute("class")] not in (
+            colours["verdict failed"], colours["verdict passed"])
     if student == "cy":
         assert "Score: 0 / 17" in text and "no credit" in text
+        assert "no credit" in derivation.inner_text()
+        assert derivation.get_attribute("class") == "verdict failed"

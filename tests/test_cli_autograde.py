@@ -107,10 +107,14 @@ def test_zip_and_nbgrader_layouts(tmp_path):
     assert {r["status"] for r in rows if r["student"] == "emil"} == {"invalid_notebook"}
 
 
-def test_release_generates_and_checks(tmp_path):
+def test_release_generates_and_checks(tmp_path, capfd):
     root = tmp_path / "course"
     shutil.copytree(FIXTURE, root)
     assert cli.main(["--course", str(root), "release", AID]) == 0
+    # The kernel that validates the solutions talks over Unix sockets: no warning on the
+    # instructor's terminal about a kernel "running over TCP without encryption".
+    captured = capfd.readouterr()
+    assert "WARNING" not in captured.out + captured.err, captured.err
     released = root / "homework" / AID / f"{AID}.ipynb"
     text = released.read_text()
     assert "BEGIN SOLUTION" not in text and "check_mle_cov" not in text

@@ -35,14 +35,21 @@ class ReleaseError(Exception):
 
 def validate_solutions(path, timeout=600):
     """Execute the instructor notebook; raise ReleaseError naming the first failing cell."""
+    import tempfile
+
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, kernel_name="python3", timeout=timeout, allow_errors=False,
-                            resources={"metadata": {"path": os.path.dirname(path)}})
     try:
-        client.execute()
+        with tempfile.TemporaryDirectory() as tmp:
+            # Unix sockets in a private folder (no TCP port, no warning about unencrypted TCP).
+            km = KernelManager(kernel_name="python3", transport="ipc",
+                               ip=os.path.join(tmp, "kernel"))
+            client = NotebookClient(nb, km=km, timeout=timeout, allow_errors=False,
+                                    resources={"metadata": {"path": os.path.dirname(path)}})
+            client.execute()
     except CellExecutionError as exc:
         cell = next((c for c in nb.cells if c.get("outputs") and any(
             o.get("output_type") == "error" for o in c.outputs)), None)

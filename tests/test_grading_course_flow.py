@@ -197,6 +197,25 @@ def test_manual_grades_by_csv_then_every_output_agrees(course, capsys):
     assert _needs_manual_grade(root) == {s: False for s in ("ada", "alan", "ben", "cy", "dora")}
 
 
+def test_timestamps_file_wins_and_a_name_it_does_not_match_is_reported(course, tmp_path, capsys):
+    """--timestamps overrides the download's times; a student in it who has no submission (a
+    typo) is named and the run needs attention, not silently ignored. A side run (--out)."""
+    stamps = tmp_path / "times.csv"
+    stamps.write_text("student,timestamp\ncy,2025-10-10 23:00\ncyy,2025-10-20 09:00\n")
+    out = tmp_path / "side"
+    rc = cli.main(["--course", str(course["root"]), "autograde", AID, "--submissions",
+                   str(course["zip"]), "--out", str(out), "--timestamps", str(stamps),
+                   "--timeout", "60", "--quiet"])
+    assert rc == cli.EXIT_ATTENTION
+    err = capsys.readouterr().err
+    assert "the timestamps file names 1 student(s) with no submission here" in err
+    assert err.rstrip().endswith("cyy")
+    totals = {r["student"]: r for r in _rows(out / "totals.csv")}
+    assert (totals["cy"]["late"], totals["cy"]["penalty"]) == ("on_time", "0")
+    sub = {r["student"]: r for r in _rows(out / "submissions.csv")}
+    assert sub["cy"]["timestamp_source"] == "timestamps file"
+
+
 def test_nbgrader_export_agrees(course):
     """nbgrader's own export reads the same gradebook: raw score, late penalty, final score."""
     proc = subprocess.run([sys.executable, "-m", "nbgrader", "export", "--to", "nbx.csv"],

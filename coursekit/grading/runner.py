@@ -170,6 +170,11 @@ class Outcome:
         if self.discovery is not None and self.discovery.unmatched:
             out.append(f"{len(self.discovery.unmatched)} file(s) could not be matched to a "
                        f"student and were not graded: see {self.out}/unmatched.csv")
+        if self.discovery is not None and self.discovery.unused_timestamps:
+            names = self.discovery.unused_timestamps
+            out.append(f"the timestamps file names {len(names)} student(s) with no submission "
+                       f"here, whose times were not used: {', '.join(names[:10])}"
+                       + (" ..." if len(names) > 10 else ""))
         if self.all_zero:
             out.append(f"every submission ({len(self.results)}) scored zero: check the "
                        f"submissions are for {self.assignment} and look at a feedback page")

@@ -74,6 +74,7 @@ class Discovery:
         self.layout = layout
         self.submissions = {}   # student -> Submission
         self.unmatched = []     # (path, reason)
+        self.unused_timestamps = []  # students of the timestamps file with no submission here
 
     def paths(self):
         return {s: sub.path for s, sub in self.submissions.items()}
@@ -587,6 +588,8 @@ def discover(source, assignment, workdir, mapping=None, timestamps=None, tz=dt.t
         if timestamps and student in timestamps:
             sub.timestamp = timestamps[student]
             sub.timestamp_source = "timestamps file"
+    # A time for no student found here (a typo in the file?) must not vanish unnoticed.
+    found.unused_timestamps = sorted(set(timestamps or ()) - set(found.submissions))
     return found
 
 

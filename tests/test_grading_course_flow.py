@@ -95,6 +95,11 @@ def course(tmp_path_factory):
     (root / "roster.csv").write_text(ROSTER)
     src = json.loads(path.read_text())
     z = base / "canvas.zip"
+    # Canvas's download holds no submission time (its entries carry the time the zip was made):
+    # the times come from a CSV (Canvas's submitted_at, in UTC here).
+    times = base / "submitted_at.csv"
+    times.write_text("student,timestamp\nada,2025-10-10T20:00:00Z\nben,2025-10-12T07:00:00Z\n"
+                     "cy,2025-10-12T07:00:00Z\nalan,2025-10-15T07:00:00Z\n")
     with zipfile.ZipFile(z, "w") as zf:
         for name, code, when in [
             ("lovelaceada_101_1", CORRECT, (2025, 10, 10, 22, 0, 0)),
@@ -104,12 +109,13 @@ def course(tmp_path_factory):
             ("stranger_999_5", WRONG, (2025, 10, 10, 9, 0, 0)),                # not on roster
         ]:
             zf.writestr(zipfile.ZipInfo(f"{name}_{AID}.ipynb", when), student_nb(src, code))
-    return {"root": root, "zip": z, "out": root / "autograded" / AID}
+    return {"root": root, "zip": z, "out": root / "autograded" / AID, "times": times}
 
 
 def test_canvas_download_roster_and_late_policy(course, capsys):
     rc = cli.main(["--course", str(course["root"]), "autograde", AID, "--submissions",
-                   str(course["zip"]), "--jobs", "2", "--timeout", "60"])
+                   str(course["zip"]), "--jobs", "2", "--timeout", "60",
+                   "--timestamps", str(course["times"])])
     captured = capsys.readouterr()
     assert rc == cli.EXIT_ATTENTION  # one file matched no student of the roster
     assert "1 file(s) could not be matched" in captured.err
@@ -198,8 +204,9 @@ def test_manual_grades_by_csv_then_every_output_agrees(course, capsys):
 
 
 def test_timestamps_file_wins_and_a_name_it_does_not_match_is_reported(course, tmp_path, capsys):
-    """--timestamps overrides the download's times; a student in it who has no submission (a
-    typo) is named and the run needs attention, not silently ignored. A side run (--out)."""
+    """A Canvas download holds no submission time: only the --timestamps file gives one; the
+    students it leaves out are not penalised and the run says so; a student in it who has no
+    submission (a typo) is named. Either needs attention. A side run (--out)."""
     stamps = tmp_path / "times.csv"
     stamps.write_text("student,timestamp\ncy,2025-10-10 23:00\ncyy,2025-10-20 09:00\n")
     out = tmp_path / "side"
@@ -208,10 +215,20 @@ def test_timestamps_file_wins_and_a_name_it_does_not_match_is_reported(course, t
                    "--timeout", "60", "--quiet"])
     assert rc == cli.EXIT_ATTENTION
     err = capsys.readouterr().err
-    assert "the timestamps file names 1 student(s) with no submission here" in err
-    assert err.rstrip().endswith("cyy")
+    line = next(x for x in err.splitlines() if "the timestamps file names" in x)
+    assert line.endswith("names 1 student(s) with no submission here, whose times were not "
+                         "used: cyy")
+    line = next(x for x in err.splitlines() if "no submission time" in x)
+    assert line.endswith("(a Canvas download holds none: give the times with --timestamps "
+                         "CSV): ada, alan, ben")
     totals = {r["student"]: r for r in _rows(out / "totals.csv")}
     assert (totals["cy"]["late"], totals["cy"]["penalty"]) == ("on_time", "0")
+    # Alan's file is past the cut-off by the CSV of the main run, but here his time is unknown:
+    # not penalised, and his feedback says why, with Canvas's own LATE flag.
+    assert (totals["alan"]["late"], totals["alan"]["penalty"]) == ("unknown", "0")
+    page = (out / "feedback" / "alan.html").read_text()
+    assert "no submission time known: the late policy was not applied (the LMS marks it " \
+           "late)" in page
     sub = {r["student"]: r for r in _rows(out / "submissions.csv")}
     assert sub["cy"]["timestamp_source"] == "timestamps file"
 

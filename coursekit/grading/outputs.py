@@ -66,6 +66,8 @@ def build_grades(source_nb, settings, out, db_url, course_id, assignment, result
             if results.get(s) is not None and not _no_work(results[s]):
                 lateness = latemod.assess(settings.late, due, submitted,
                                           extended=s in settings.extensions)
+                if lateness.status == "unknown" and info.get("lms_late") == "yes":
+                    lateness.message += " (the LMS marks it late)"
             elif due is not None:
                 lateness = latemod.Lateness("no_submission", due=due,
                                             message="no submission: the late policy does not apply")

@@ -170,6 +170,13 @@ class Outcome:
         if self.discovery is not None and self.discovery.unmatched:
             out.append(f"{len(self.discovery.unmatched)} file(s) could not be matched to a "
                        f"student and were not graded: see {self.out}/unmatched.csv")
+        untimed = [g.student for g in self.grades
+                   if g.lateness is not None and g.lateness.status == "unknown"]
+        if untimed:
+            out.append(f"{len(untimed)} submission(s) have no submission time, so the late "
+                       f"policy was not applied to them (a Canvas download holds none: give "
+                       f"the times with --timestamps CSV): {', '.join(untimed[:10])}"
+                       + (" ..." if len(untimed) > 10 else ""))
         if self.discovery is not None and self.discovery.unused_timestamps:
             names = self.discovery.unused_timestamps
             out.append(f"the timestamps file names {len(names)} student(s) with no submission "

@@ -21,8 +21,10 @@ roster (students without a submission get ``missing_notebook`` rows) and a submi
 matches no row is *unmatched*. Unmatched files are listed (never silently dropped).
 
 Submission times (used by the late policy): nbgrader's ``timestamp.txt``, Gradescope's
-``:created_at``, the file time of an LMS download (zip entries keep it), or a timestamps CSV
-(``student,timestamp``) that overrides them. Times without a zone are in the course's time zone.
+``:created_at``, the file time of a Moodle download (zip entries keep it), or a timestamps CSV
+(``student,timestamp``) that overrides them. A Canvas download holds none (its files carry the
+time the zip was made): its times come from the CSV only. Times without a zone are in the course's
+time zone.
 """
 
 import csv
@@ -87,7 +89,7 @@ class Discovery:
 def safe_extract(zip_path, dest, budget=None):
     """Extract a zip without following paths outside ``dest`` or exceeding a size budget.
 
-    Entry times are kept as file times (an LMS download's submission time). Returns the bytes
+    Entry times are kept as file times (a Moodle download's submission time). Returns the bytes
     written (shared ``budget``: a one-element list of the bytes still allowed).
     """
     budget = budget if budget is not None else [MAX_ZIP_BYTES]
@@ -396,8 +398,9 @@ def _candidates_canvas(root, assignment, tz, unmatched):
             continue
         ident = {"key": m.group("name").lower(), "lms_id": m.group("user_id"),
                  "login": m.group("name")}
-        extra = {"lms_late": bool(m.group("late")), "attachment_id": int(m.group("attachment_id")),
-                 "timestamp": _file_time(p, tz), "timestamp_source": "Canvas file time"}
+        # No submission time: Canvas writes its zip entries without one, so they carry the time
+        # the zip was made (canvas-lms lib/content_zipper.rb), which would make everyone late.
+        extra = {"lms_late": bool(m.group("late")), "attachment_id": int(m.group("attachment_id"))}
         yield ident, p, extra
 
 

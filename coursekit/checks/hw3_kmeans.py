@@ -89,6 +89,13 @@ def _assign_diagnosis(X, centers, got, ref, numbers):
         return "assign_clusters: each point joins its nearest centre (smallest distance), not the farthest"
     if array_equal(got, _np.abs(X[:, None, :] - centers[None, :, :]).sum(axis=2).argmin(axis=1)):
         return "assign_clusters: use the Euclidean distance, not the sum of absolute differences"
+    k = d2.shape[1]
+    if k > 1 and array_equal(got, 1 + d2[:, 1:].argmin(axis=1)):
+        return ("assign_clusters: no point joins centre 0: the centres are numbered 0 … K-1, so the loop over them "
+                "must start at 0 (range(K), not range(1, K))")
+    if k > 1 and array_equal(got, d2[:, :-1].argmin(axis=1)):
+        return (f"assign_clusters: no point joins the last centre (centre K-1{' = ' + str(k - 1) if numbers else ''}): "
+                "the loop over the centres stops one short (range(K), not range(K - 1))")
     tied = (d2 == d2.min(axis=1, keepdims=True)).sum(axis=1) > 1
     wrong = got != ref
     if wrong.any() and npall(tied[wrong]):

@@ -200,6 +200,58 @@ def test_compiled_reference_called_through_an_alias_scores_zero():
     assert namespace["_dot"] is not None and type(namespace["_dot"]).__name__ != "_Recorder"  # put back
 
 
+# scipy.cluster's compiled vq (a Cython function: no Python code the profile hook could see) gives
+# assign_clusters' answer.  Held anywhere but a module's namespace -- a default argument, a
+# closure, a class attribute, a container, a partial, an instance -- it was once called unseen.
+_HOLD_VQ = {
+    "default argument": "def assign_clusters(X, centers, _f=_vq.vq):\n    return _call(_f, X, centers)\n",
+    "keyword-only default": "def assign_clusters(X, centers, *, _f=_vq.vq):\n    return _call(_f, X, centers)\n",
+    "closure": "def _make(f):\n    def assign_clusters(X, centers):\n        return _call(f, X, centers)\n"
+               "    return assign_clusters\nassign_clusters = _make(_vq.vq)\n",
+    "class attribute": "class _A:\n    f = _vq.vq\ndef assign_clusters(X, centers):\n    return _call(_A.f, X, centers)\n",
+    "staticmethod": "class _A:\n    f = staticmethod(_vq.vq)\ndef assign_clusters(X, centers):\n"
+                    "    return _call(_A().f, X, centers)\n",
+    "list": "_L = [_vq.vq]\ndef assign_clusters(X, centers):\n    return _call(_L[0], X, centers)\n",
+    "dict in a tuple": "_T = ({'f': _vq.vq},)\ndef assign_clusters(X, centers):\n    return _call(_T[0]['f'], X, centers)\n",
+    "tuple in a default": "def assign_clusters(X, centers, _t=(0, (_vq.vq,))):\n    return _call(_t[1][0], X, centers)\n",
+    "set": "_S = {_vq.vq}\ndef assign_clusters(X, centers):\n    return _call(next(iter(_S)), X, centers)\n",
+    "partial": "import functools\n_p = functools.partial(_vq.vq)\ndef assign_clusters(X, centers):\n"
+               "    return _call(_p, X, centers)\n",
+    "instance attribute": "class _B:\n    pass\n_b = _B()\n_b.f = _vq.vq\ndef assign_clusters(X, centers):\n"
+                          "    return _call(_b.f, X, centers)\n",
+    "private helper's default": "def _helper(X, C, _f=_vq.vq):\n    return _call(_f, X, C)\n"
+                                "def assign_clusters(X, centers):\n    return _helper(X, centers)\n",
+}
+
+
+@pytest.mark.parametrize("how", sorted(_HOLD_VQ))
+def test_compiled_reference_held_by_the_student_s_objects_scores_zero(how):
+    import scipy.cluster._vq as vq_module
+
+    vq = vq_module.vq
+    assert type(vq).__name__.endswith("cython_function_or_method")  # compiled: the case this is about
+
+    def call(f, X, centers):
+        return f(np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(centers, dtype=float))[0].astype(int)
+
+    namespace = {"__name__": "__main__", "np": np, "_vq": vq_module, "_call": call}
+    exec(_HOLD_VQ[how], namespace)
+    student = namespace["assign_clusters"]
+    with pytest.raises(AssertionError) as exc:
+        hw3.check_assign_matches_reference(student, seeds=[501])
+    assert _message(exc) == _guard.DELEGATION_MESSAGE
+    with pytest.raises(AssertionError) as exc:
+        hw3.visible_assign_clusters(student)
+    assert _guard.DELEGATION_MESSAGE in _message(exc)
+    # Everything the student's objects held is theirs again afterwards, and still works.
+    X = np.array([[0.0, 0.0], [3.0, 0.1]])
+    assert list(student(X, np.array([[0.0, 0.0], [3.0, 0.0]]))) == [0, 1]
+    held = [student.__defaults__, student.__kwdefaults__, namespace.get("_L"), namespace.get("_S"),
+            namespace.get("_T"), vars(namespace["_A"]).get("f") if "_A" in namespace else None,
+            getattr(namespace.get("_b"), "f", None), getattr(namespace.get("_p"), "func", None)]
+    assert "_Recorder" not in repr(held)
+
+
 def test_fresh_import_inside_the_function_scores_zero():
     """Importing scikit-learn for the first time runs its code: that alone counts."""
     import sklearn

@@ -11,7 +11,9 @@ themselves:
   object, a default argument...) marks the call as delegating, and the check fails with
   :data:`DELEGATION_MESSAGE`.  Compiled callables of those packages (Cython functions, numba
   dispatchers), which run no Python code the hook could see, are replaced by recording stubs in
-  their modules and in the notebook's namespace for that time.  Starting a process (an audit
+  their modules, in the notebook's namespace and wherever the notebook's own objects hold them
+  (default arguments, closures, class and instance attributes, lists, dicts, tuples, sets,
+  ``functools.partial``, bound methods) for that time.  Starting a process (an audit
   hook sees ``os.fork``, ``subprocess.Popen``, ``os.system``, ...) fails the same way, and
   removing or replacing the profile hook fails with :data:`TAMPER_MESSAGE`.  numpy,
   ``scipy.special`` and ``scipy.linalg`` stay allowed.
@@ -33,7 +35,9 @@ themselves:
 
 What remains (documented in the README): code that digs into this module's private state to
 reset it while it runs can still hide a call, as can a thread started from C code (e.g.
-``map(_thread.start_new_thread, ...)``); only judging in another process closes that.
+``map(_thread.start_new_thread, ...)``); only judging in another process closes that.  A compiled
+callable kept where the walk of the notebook's objects does not look (a dict key, a NumPy object
+array, an attribute of a library's object, past 200,000 objects) is not swapped either.
 """
 
 # The failure helper sits first and alone: IPython shows the frame that raised, and only this one.
@@ -393,8 +397,11 @@ def _blocked_items():
     return _compress(items, _map(_NAMES_BLOCKED.__contains__, names))
 
 
-def _swap_opaque(student_namespaces):
-    """Replace compiled reference callables by recorders; returns the undo list."""
+def _swap_opaque(student_namespaces, roots=()):
+    """Replace compiled reference callables by recorders; returns the undo list.
+
+    In the blocked modules, in the student's namespaces, and in whatever the student's objects
+    (``roots``, the namespaces) hold (:func:`_swap_reachable`)."""
     swaps = []
     opaque = {}
     for name, module in _blocked_items():
@@ -420,7 +427,213 @@ def _swap_opaque(student_namespaces):
             if recorder is not None:
                 swaps.append((namespace, attr, value))
                 namespace[attr] = recorder
+    kinds = _set(_type(r._original) for r in opaque.values())
+    if kinds:
+        _swap_reachable(student_namespaces, roots, kinds, opaque, swaps)
     return swaps
+
+
+# The student's objects the walk below looks into, at most (a list of a million numbers is data,
+# not a hiding place; past this many objects the walk stops).
+_WALK_LIMIT = 200_000
+_CELL = _type((lambda x: lambda: x)(0).__closure__[0])
+
+
+def _student_function(f):
+    """A Python function written in the notebook (not a library's, not the checks')."""
+    code = f.__code__
+    if _id(code) in _CHECK_CODE_IDS:
+        return False
+    filename = code.co_filename
+    return not (_type(filename) is str and filename.startswith(_LIBRARY_PREFIXES))
+
+
+_HEAPTYPE, _IMMUTABLETYPE = 1 << 9, 1 << 8  # Py_TPFLAGS_*
+
+
+def _student_class(cls):
+    """A class made by ``class`` in the notebook (plain metaclass, not a library's module)."""
+    if _type(cls) is not type or cls.__flags__ & _IMMUTABLETYPE or not cls.__flags__ & _HEAPTYPE:
+        return False
+    name = cls.__dict__.get("__module__")
+    if _type(name) is not str:
+        return False
+    if name == "__main__":  # the notebook's own
+        return True
+    module = sys.modules.get(name)
+    filename = _getattr(module, "__file__", None) if module is not None else None
+    return not (_type(filename) is str and os.path.realpath(filename).startswith(_LIBRARY_PREFIXES))
+
+
+def _swap_reachable(student_namespaces, roots, kinds, opaque, swaps):
+    """Put recorders in place of compiled reference callables the student's objects hold.
+
+    A compiled callable held in a default argument, a closure, a class attribute, a list, a
+    dict, a tuple, a ``functools.partial``, a bound method or an instance's attributes is called
+    without any lookup in a module the profile hook or :func:`_swap_opaque` could see.  This
+    walks what the notebook's namespace (and the graded function) reach -- the student's own
+    functions, classes, instances and plain containers, never a library's object or a module --
+    and swaps every such callable (an object of one of the ``kinds`` of the references'
+    compiled callables, from a blocked module) for a recorder; ``swaps`` gets the undo entries.
+    Only exact built-in types are looked into, by their C-level accessors, so no code of the
+    student's runs here.
+    """
+    seen = _set()
+    count = [0]
+
+    def recorder_for(value):
+        if _type(value) not in kinds or not _blocked_module(_getattr(value, "__module__", None)):
+            return None
+        rec = opaque.get(_id(value))
+        if rec is None:
+            rec = opaque[_id(value)] = _Recorder(f"{value.__module__}.{_getattr(value, '__qualname__', '?')}", value)
+        return rec
+
+    def replaced(value):
+        """What to put in place of ``value`` (None: keep it; mutable containers are fixed in place)."""
+        t = _type(value)
+        if t in (str, bytes, int, float, bool, complex, _ndarray) or value is None:
+            return None
+        if _id(value) in seen:
+            return None
+        if count[0] >= _WALK_LIMIT:
+            return None
+        rec = recorder_for(value)
+        if rec is not None:
+            return rec
+        seen.add(_id(value))
+        count[0] += 1
+        if t is dict:
+            for key, item in _list(value.items()):
+                if key == "__builtins__" and _type(key) is str:
+                    continue
+                new = replaced(item)
+                if new is not None:
+                    swaps.append((value, key, item))
+                    value[key] = new
+        elif t is list:
+            for i, item in enumerate(_list(value)):
+                new = replaced(item)
+                if new is not None:
+                    swaps.append((value, i, item))
+                    value[i] = new
+        elif t is tuple:
+            items = _list(value)
+            news = [replaced(item) for item in items]
+            if any(n is not None for n in news):
+                return _tuple(item if n is None else n for item, n in zip(items, news))
+        elif t is _FunctionType:
+            if not _student_function(value):
+                return None
+            defaults = value.__defaults__
+            if defaults is not None:
+                new = replaced(defaults)
+                if new is not None:
+                    swaps.append((_AttrSlot(value), "__defaults__", defaults))
+                    value.__defaults__ = new
+            if value.__kwdefaults__ is not None:
+                replaced(value.__kwdefaults__)
+            for cell in value.__closure__ or ():
+                try:
+                    content = cell.cell_contents
+                except ValueError:
+                    continue
+                new = replaced(content)
+                if new is not None:
+                    swaps.append((_AttrSlot(cell), "cell_contents", content))
+                    cell.cell_contents = new
+            replaced(value.__globals__)
+        elif t is type:
+            if not _student_class(value):
+                return None
+            for key, item in _list(value.__dict__.items()):
+                new = replaced(item)
+                if new is not None:
+                    swaps.append((_AttrSlot(value), key, item))
+                    type.__setattr__(value, key, new)
+        elif t is staticmethod or t is classmethod:
+            new = replaced(value.__func__)
+            if new is not None:
+                return t(new)
+        elif t is types.MethodType:
+            new = replaced(value.__func__)
+            if new is not None:
+                return types.MethodType(new, value.__self__)
+        elif t is functools.partial:
+            func, args, keywords = value.func, value.args, value.keywords
+            new_func, new_args, new_keywords = replaced(func), replaced(args), None
+            if keywords:
+                new_keywords = dict(keywords)
+                replaced(new_keywords)
+                if _all(_map(_is, new_keywords.values(), keywords.values())):
+                    new_keywords = None
+            if new_func is not None or new_args is not None or new_keywords is not None:
+                return functools.partial(func if new_func is None else new_func,
+                                         *(args if new_args is None else new_args),
+                                         **(keywords if new_keywords is None else new_keywords))
+        elif t is set or t is frozenset:
+            items = _list(value)
+            news = [replaced(item) for item in items]
+            if any(n is not None for n in news):
+                if t is frozenset:
+                    return frozenset(item if n is None else n for item, n in zip(items, news))
+                for item, n in zip(items, news):
+                    if n is not None:
+                        value.discard(item)
+                        value.add(n)
+                        swaps.append((_SetSlot(value, n), None, item))
+        elif t is _CELL:
+            return None
+        elif _student_class(t):  # an instance of a class of the notebook: its attributes
+            attributes = _instance_dict(value, t)
+            if attributes is not None:
+                replaced(attributes)
+        return None
+
+    for root in _tuple(roots) + _tuple(student_namespaces):
+        replaced(root)
+
+
+def _instance_dict(obj, cls):
+    """``obj.__dict__`` through the C-level descriptor Python gives every class (None when the
+    class defines its own ``__dict__``, or has none): no code of the student's runs."""
+    for klass in cls.__mro__:
+        descriptor = klass.__dict__.get("__dict__")
+        if descriptor is not None:
+            if _type(descriptor) is not types.GetSetDescriptorType:
+                return None
+            attributes = descriptor.__get__(obj, cls)
+            return attributes if _type(attributes) is dict else None
+    return None
+
+
+class _AttrSlot:
+    """An undo entry's target that is set with setattr (a function's defaults, a cell, a class)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __setitem__(self, name, value):
+        if _type(self.obj) is type:
+            type.__setattr__(self.obj, name, value)
+        else:
+            setattr(self.obj, name, value)
+
+
+class _SetSlot:
+    """An undo entry's target in a set: takes the recorder out and puts the original back."""
+
+    __slots__ = ("s", "recorder")
+
+    def __init__(self, s, recorder):
+        self.s = s
+        self.recorder = recorder
+
+    def __setitem__(self, _, value):
+        self.s.discard(self.recorder)
+        self.s.add(value)
 
 
 def _unswap(swaps):
@@ -431,8 +644,9 @@ def _unswap(swaps):
 class own_work:  # noqa: N801
     """Run the student's code with the references watched (see the module docstring)."""
 
-    def __init__(self, namespace=None):
+    def __init__(self, namespace=None, func=None):
         self._namespace = namespace
+        self._func = func
 
     def __enter__(self):
         self._outermost = _state["student"] == 0
@@ -442,7 +656,7 @@ class own_work:  # noqa: N801
             spaces = [vars(main)] if main is not None else []
             if _isinstance(self._namespace, dict) and all(self._namespace is not s for s in spaces):
                 spaces.append(self._namespace)
-            self._swaps = _swap_opaque(spaces)
+            self._swaps = _swap_opaque(spaces, () if self._func is None else (self._func,))
             _state["hit"] = None
             _state["tampered"] = False
             _state["process"] = False
@@ -564,7 +778,7 @@ def _call_student(func, name, args, substitutes, task):
         if substitutes:
             stack.enter_context(substitute(func, **substitutes))
         try:
-            with own_work(namespace), warnings.catch_warnings(), _errstate(all="ignore"):
+            with own_work(namespace, func), warnings.catch_warnings(), _errstate(all="ignore"):
                 warnings.simplefilter("ignore")
                 return func(*args)
         except AssertionError as exc:

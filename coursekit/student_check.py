@@ -75,6 +75,11 @@ def check_notebook(path, timeout=120, out=print):
         except Exception as exc:  # noqa: BLE001  (kernel died, timeout of the final cell...)
             out(f"coursekit check: running {path} failed: {type(exc).__name__}: {exc}")
             return 2
+        finally:
+            # nbclient leaves a kernel it did not start running: stop it before leaving (else it
+            # outlives this command and prints "Parent appears to have exited" on the terminal).
+            if km.has_kernel:
+                km.shutdown_kernel()
     errors = []
     for cell in run.cells[:-1]:
         for output in cell.get("outputs", []):

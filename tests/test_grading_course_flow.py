@@ -233,6 +233,47 @@ def test_timestamps_file_wins_and_a_name_it_does_not_match_is_reported(course, t
     assert sub["cy"]["timestamp_source"] == "timestamps file"
 
 
+def test_gradescope_export_with_a_roster_of_canvas_ids(course, tmp_path):
+    """A Gradescope export graded for a Canvas course: students are matched by the roster's sid
+    and email, and canvas.csv carries the roster's Canvas ids (a Gradescope submission id is no
+    user's id: as one it once matched ada's row for Charles's group and filled canvas.csv)."""
+    src = json.loads((course["root"] / "solutions" / AID / f"{AID}.ipynb").read_text())
+    meta = """submission_102:
+  :submitters:
+  - :name: Charles Babbage
+    :sid: '1791'
+    :email: cb@uni.example
+  - :name: Grace Hopper
+    :sid: '1906'
+    :email: gh@uni.example
+  :created_at: 2025-10-10 21:05:00.000000000 +02:00
+submission_555:
+  :submitters:
+  - :name: Ada Lovelace
+    :sid: '1815'
+    :email: ada@uni.example
+  :created_at: 2025-10-10 21:00:00.000000000 +02:00
+"""
+    z = tmp_path / "gradescope.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("submission_metadata.yml", meta)
+        zf.writestr(f"submission_102/{AID}.ipynb", student_nb(src, WRONG))
+        zf.writestr(f"submission_555/{AID}.ipynb", student_nb(src, CORRECT))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,lms_id,sid,email\nada,102,1815,ada@uni.example\n"
+                      "ben,201,1791,cb@uni.example\ncy,202,1906,gh@uni.example\n")
+    out = tmp_path / "gs"
+    rc = cli.main(["--course", str(course["root"]), "autograde", AID, "--submissions", str(z),
+                   "--out", str(out), "--mapping", str(roster), "--include-pending",
+                   "--timeout", "60", "--quiet"])
+    assert rc == 0
+    totals = {r["student"]: r["autograded"] for r in _rows(out / "totals.csv")}
+    assert totals == {"ada": "4", "ben": "0", "cy": "0"}
+    canvas = list(csv.reader(open(out / "canvas.csv", newline="")))
+    assert {r[1]: (r[2], r[5]) for r in canvas[2:]} == {
+        "102": ("1815", "4"), "201": ("1791", "0"), "202": ("1906", "0")}
+
+
 def test_nbgrader_export_agrees(course):
     """nbgrader's own export reads the same gradebook: raw score, late penalty, final score."""
     proc = subprocess.run([sys.executable, "-m", "nbgrader", "export", "--to", "nbx.csv"],

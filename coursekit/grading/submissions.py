@@ -463,8 +463,10 @@ def _candidates_gradescope(root, assignment, tz, unmatched):
             sid = str(who.get(":sid") or who.get("sid") or "")
             email = str(who.get(":email") or who.get("email") or "")
             key = sid or (email.split("@")[0] if email else "") or slug(name) or folder
+            # No lms_id: the folder's number is Gradescope's submission id, not a user's (as a
+            # Canvas user id it matched the wrong roster row and went into canvas.csv's ID).
             ident = {"key": slug(key) if not STUDENT_ID_RE.match(key) else key, "sid": sid,
-                     "email": email, "name": name, "lms_id": folder.split("_")[-1]}
+                     "email": email, "name": name}
             yield ident, p, {"timestamp": ts, "timestamp_source": "Gradescope :created_at"
                              if ts else ""}
     for e in _visible(os.listdir(root)):

@@ -150,6 +150,10 @@ def test_nothing_of_one_submission_reaches_the_next(tmp_path, monkeypatch, jobs)
         uids.append(int(m.group(1)))
         rngs.append(int(m.group(2)))
     assert 0 not in uids and len(set(uids)) == len(names)  # a fresh uid per submission
+    # Each worker's kernels after its first submission were forked while the previous one ran.
+    ahead = [n for n in names
+             if json.loads((out / "results" / f"{n}.json").read_text()).get("kernel_prestarted")]
+    assert len(ahead) >= len(names) - jobs, ahead
     assert len(set(rngs)) == len(names)  # NumPy's global generator is not the fork server's
     assert len(servers) == 1  # every kernel forked from the run's one fork server
 
@@ -277,6 +281,61 @@ def test_shared_fork_server_kills_the_kernels_of_a_worker_killed_at_the_hard_lim
         assert sum(t["score"] for t in res["tasks"]) == 4 and res["kernel_server"] == server.pid
         assert workers._workers[0].proc.pid != worker_pid
     assert server.proc.returncode is not None  # ended with the pool
+
+
+@pytest.mark.skipif(MODE == "none", reason="needs root (a uid per submission)")
+def test_kernel_forked_ahead_is_the_next_submissions_own_and_dies_with_its_worker(
+        tmp_path, monkeypatch):
+    """While a worker grades one submission, the pool reserves a uid for its next one and the
+    worker forks that submission's kernel under it: used once, by the next job (which takes
+    that uid), discarded when that job's sandbox differs, killed with the worker."""
+    _, src = _course(tmp_path)
+    given = []
+    real_new_uid = sandbox.new_uid
+
+    def recorded_uid():
+        given.append(real_new_uid())
+        return given[-1]
+
+    monkeypatch.setattr(sandbox, "new_uid", recorded_uid)
+    with pool.WorkerPool(1, log_dir=str(tmp_path), shared_kernels=True) as workers:
+        w = workers._workers[0]
+        first, path = _job(tmp_path, src, CORRECT, "first")
+        assert workers.run(path, 120, first) == (0, False)
+        assert _result(first).get("kernel_prestarted") is None
+        reserved = w.next_uid
+        assert reserved not in (None, first["uid"])
+        deadline = time.monotonic() + 20  # forked while "first" ran, it enters its sandbox
+        while time.monotonic() < deadline and not _uid_alive(reserved):
+            time.sleep(0.05)
+        assert _uid_alive(reserved)  # waiting for the next submission; nobody's code ran in it
+        second, path = _job(tmp_path, src, CORRECT, "second")
+        assert second["uid"] != reserved
+        assert workers.run(path, 120, second) == (0, False)
+        res = _result(second)
+        assert second["uid"] == reserved and json.loads(open(path).read())["uid"] == reserved
+        assert res["kernel_prestarted"] is True and res["kernel_start"] == "fork"
+        assert sum(t["score"] for t in res["tasks"]) == 4
+        # Another sandbox (other limits): the kernel forked ahead is not used.
+        third, path = _job(tmp_path, src, CORRECT, "third", memory_mb=1400)
+        assert workers.run(path, 120, third) == (0, False)
+        res = _result(third)
+        assert res.get("kernel_prestarted") is None and sum(t["score"] for t in res["tasks"]) == 4
+        # Killed at the hard limit: its kernel and the one forked ahead die with the worker.
+        worker_pid = w.proc.pid
+        hang, path = _job(tmp_path, src, HANG, "hang", cell_timeout=60)
+        assert workers.run(path, 5, hang) == (None, True)
+        assert w.next_uid is None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(_uid_alive(u) for u in given):
+            time.sleep(0.1)
+        assert not [u for u in given if _uid_alive(u)]
+        # The next submission: a new worker, nothing forked ahead for it.
+        last, path = _job(tmp_path, src, CORRECT, "last")
+        assert workers.run(path, 120, last) == (0, False)
+        res = _result(last)
+        assert res.get("kernel_prestarted") is None and sum(t["score"] for t in res["tasks"]) == 4
+        assert w.proc.pid != worker_pid
 
 
 def test_fork_server_refuses_to_attach_for_a_worker(tmp_path):

@@ -360,7 +360,9 @@ def start_shared(pythonpath, mpl_cache=None):
         os.makedirs(os.path.join(home, sub), mode=0o700)
     copy_mpl_cache(mpl_cache, os.path.join(home, ".mpl"))
     try:
-        server = ForkServer(kernel_env(home, pythonpath), log_path=os.path.join(home, "forkserver.log"))
+        # Not waited for: the workers start (and import) while it imports.
+        server = ForkServer(kernel_env(home, pythonpath),
+                            log_path=os.path.join(home, "forkserver.log"), wait=False)
     except BaseException:
         shutil.rmtree(home, ignore_errors=True)
         raise
@@ -443,11 +445,30 @@ def provisioner_class():
 class _Requests:
     """Requests to a fork server over ``self.sock`` (one at a time: ``self._lock``)."""
 
+    _info = None
+
     def _hello(self, hello):
-        self.can_fork = bool(hello["fork"])
-        self.failed_imports = hello["failed"]
-        self.threads = hello["threads"]
-        self.pid = hello["pid"]
+        self._info = hello
+
+    def _settled(self):
+        """The fork server's hello (read now if it was not waited for)."""
+        return self._info
+
+    @property
+    def can_fork(self):
+        return bool(self._settled()["fork"])
+
+    @property
+    def failed_imports(self):
+        return self._settled()["failed"]
+
+    @property
+    def threads(self):
+        return self._settled()["threads"]
+
+    @property
+    def pid(self):
+        return self._settled()["pid"]
 
     def spawn(self, kernel_args, log, env, sandbox_kw):
         """Fork a sandboxed kernel running ``ipykernel_launcher KERNEL_ARGS``; return
@@ -457,6 +478,7 @@ class _Requests:
         req = {"op": "spawn", "kernel_args": list(kernel_args), "log": log, "env": env,
                "sandbox": sandbox_kw}
         with self._lock:
+            self._drain()
             self.sock.send(json.dumps(req).encode())
             msg, fds, _flags, _addr = socket.recv_fds(self.sock, MAX_REQUEST, 1)
         if not msg:
@@ -468,8 +490,12 @@ class _Requests:
             raise ForkServerError(reply["error"])
         return reply["pid"], fds[0]
 
+    def _drain(self):
+        """Read the replies not waited for (the owner's: see :class:`ForkServer`)."""
+
     def kill_uid(self, uid):
         with self._lock:
+            self._drain()
             self.sock.send(json.dumps({"op": "kill_uid", "uid": int(uid)}).encode())
             if not self.sock.recv(MAX_REQUEST):
                 raise ForkServerError("the fork server exited")
@@ -510,13 +536,22 @@ class ForkServerClient(_Requests):
 
 class ForkServer(_Requests):
     """The handle on a fork server this process started and owns (it ends with :meth:`close`,
-    or when this process dies); thread-safe. Its owner can attach workers (:meth:`attach`)."""
+    or when this process dies); thread-safe. Its owner can attach workers (:meth:`attach`).
 
-    def __init__(self, env, preload=(), log_path=None, timeout=300):
+    With ``wait=False`` the constructor returns as soon as the fork server is started, and
+    :meth:`attach` with ``wait=False`` hands out a worker's socket at once: the fork server
+    imports its modules meanwhile, while the workers import theirs; each worker waits for the
+    fork server's hello on its own socket. Their replies here are read when this handle next
+    needs the fork server (its hello, a request of its own), or not at all.
+    """
+
+    def __init__(self, env, preload=(), log_path=None, timeout=300, wait=True):
         import subprocess
         import threading
 
         self._lock = threading.Lock()
+        self._unread = 1  # the hello
+        self._failure = None
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock = parent
         log = open(log_path or os.devnull, "ab")
@@ -530,25 +565,56 @@ class ForkServer(_Requests):
             child.close()
             log.close()
         self.sock.settimeout(timeout)
-        try:
-            hello = json.loads(self.sock.recv(MAX_REQUEST) or b"null")
-        except (OSError, ValueError) as exc:
-            self.close()
-            raise ForkServerError(f"the fork server did not start: {exc}") from exc
-        if not hello:
-            self.close()
-            raise ForkServerError("the fork server exited while starting (see its log)")
-        self._hello(hello)
+        if wait:
+            try:
+                self._settled()
+            except ForkServerError:
+                self.close()
+                raise
 
-    def attach(self):
+    def _drain(self):
+        while self._unread:
+            try:
+                reply = json.loads(self.sock.recv(MAX_REQUEST) or b"null")
+            except (OSError, ValueError) as exc:
+                self._failure = f"the fork server did not start: {exc}"
+                reply = None
+            if not reply:
+                self._failure = self._failure or "the fork server exited (see its log)"
+                self._unread = 0
+                raise ForkServerError(self._failure)
+            if self._info is None:
+                self._hello(reply)
+            self._unread -= 1
+        if self._failure:
+            raise ForkServerError(self._failure)
+
+    def _settled(self):
+        if self._info is None:
+            with self._lock:
+                self._drain()
+        return self._info
+
+    def attach(self, wait=True):
         """A new socket for one grading worker (pass it to the worker, then close it here): the
         worker's requests on it are answered like this process's, and the kernels forked for it
-        are killed when it closes. Its first message is the fork server's hello."""
+        are killed when it closes. Its first message is the fork server's hello. ``wait=False``:
+        without waiting for the fork server to take it (a worker whose socket it refused sees
+        the socket closed, as if the fork server were gone)."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             with self._lock:
+                if wait:
+                    self._drain()
                 socket.send_fds(self.sock, [b'{"op": "attach"}'], [theirs.fileno()])
-                reply = json.loads(self.sock.recv(MAX_REQUEST) or b"null")
+                if wait:
+                    reply = json.loads(self.sock.recv(MAX_REQUEST) or b"null")
+                else:
+                    self._unread += 1
+                    reply = {"ok": True}
+        except BaseException:
+            mine.close()
+            raise
         finally:
             theirs.close()
         if not reply or "error" in reply:

@@ -169,7 +169,7 @@ def grade_job(job, tasks, pool=None, interrupted=None):
         json.dump(job, fh)
     hard_timeout = float(job["timeout"]) + HARD_MARGIN
     if pool is not None:
-        rc, killed = pool.run(job_path, hard_timeout)
+        rc, killed = pool.run(job_path, hard_timeout, job)  # may give the job another uid
         if rc != 0 or killed:  # else the worker killed the uid's processes itself
             sandbox.kill_uid(job.get("uid"))
         if interrupted is not None and interrupted.is_set():

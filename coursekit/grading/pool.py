@@ -49,6 +49,7 @@ class _Worker:
         self.kernels = kernels  # the pool's shared ForkServer, or None
         self.proc = None
         self.jobs = 0
+        self.next_uid = None  # reserved for this worker's next job (its kernel may be forked)
 
     def _start(self):
         cmd = [sys.executable, "-m", "coursekit.grading.worker", "--serve", str(self.memory_mb)]
@@ -57,7 +58,7 @@ class _Worker:
             from .forkserver import ForkServerError
 
             try:
-                sock = self.kernels.attach()
+                sock = self.kernels.attach(wait=False)
                 cmd += ["--kernels", str(sock.fileno())]
             except (OSError, ForkServerError):
                 sock = None  # the worker starts its own fork server
@@ -72,20 +73,41 @@ class _Worker:
             if sock is not None:
                 sock.close()  # the worker's copy is the one that counts
         self.jobs = 0
+        self.next_uid = None
 
-    def run(self, job_path, hard_timeout):
+    def _line(self, job_path, job, fresh=False):
+        """The job's line for the worker; with ``job`` (its dict, written at ``job_path``), the
+        job takes the uid reserved for this worker's next job, whose kernel the worker may have
+        forked already (``fresh``: a new uid instead), and a uid is reserved for the job after
+        it."""
+        if job is None or not job.get("uid"):
+            return job_path.encode() + b"\n"
+        from . import sandbox
+
+        uid = sandbox.new_uid() if fresh else self.next_uid
+        if uid is not None and job["uid"] != uid:
+            job["uid"] = uid
+            fd = os.open(job_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(fd, "w") as fh:
+                json.dump(job, fh)
+        self.next_uid = sandbox.new_uid()
+        return json.dumps({"job": job_path, "next_uid": self.next_uid}).encode() + b"\n"
+
+    def run(self, job_path, hard_timeout, job=None):
         """Grade one job; return ``(returncode, killed)`` as a per-job process would."""
         if self.proc is None or self.proc.poll() is not None:
             self._start()
         proc = self.proc  # kill() from another thread (Ctrl-C) may reset self.proc meanwhile
         try:
-            proc.stdin.write(job_path.encode() + b"\n")
+            proc.stdin.write(self._line(job_path, job))
             proc.stdin.flush()
         except OSError:  # died between two jobs
+            self._forget_next()
             self.stop()
             self._start()
             proc = self.proc
-            proc.stdin.write(job_path.encode() + b"\n")
+            # Not the uid reserved by the dead worker: a kernel it forked under it may linger.
+            proc.stdin.write(self._line(job_path, job, fresh=True))
             proc.stdin.flush()
         fd = proc.stdout.fileno()
         deadline = time.monotonic() + hard_timeout
@@ -101,6 +123,7 @@ class _Worker:
                 self.kill()
                 return None, True
             if not chunk:  # the worker died while grading
+                self._forget_next()
                 rc = proc.wait()
                 if self.proc is proc:
                     self.proc = None
@@ -113,6 +136,14 @@ class _Worker:
             ok = False
         return (0 if ok else 1), False
 
+    def _forget_next(self):
+        """The worker is gone or going: kill what it may have forked under the reserved uid."""
+        if self.next_uid is not None:
+            from . import sandbox
+
+            sandbox.kill_uid(self.next_uid)
+            self.next_uid = None
+
     def kill(self):
         if self.proc is None:
             return
@@ -123,6 +154,7 @@ class _Worker:
         self.proc.wait()
         self._close_pipes()
         self.proc = None
+        self._forget_next()
 
     def stop(self, timeout=10):
         """End the worker after its current job (end of input), killing it if it lingers."""
@@ -196,23 +228,35 @@ class WorkerPool:
                     env.get("PYTHONPATH") or _package_parent(), mpl_cache)
             except forkserver.ForkServerError:
                 self.kernels = None  # every worker starts its own
-            if self.kernels is not None and not self.kernels.can_fork:
-                self._close_kernels()
         for k in range(size):
             log = os.path.join(log_dir, f"worker-{k}.log") if log_dir else os.devnull
             w = _Worker(env, cwd or "/", log, memory_mb, self.kernels)
             self._workers.append(w)
             self._idle.put(w)
+        if self.kernels is not None:
+            # Started now, not at their first job: their imports overlap the fork server's
+            # (which they wait for, each on its own socket, while this process goes on).
+            try:
+                for w in self._workers:
+                    w._start()
+            except BaseException:
+                self.kill()
+                raise
 
-    def run(self, job_path, hard_timeout):
+    def run(self, job_path, hard_timeout, job=None):
         """Grade the job in ``job_path`` (the worker writes its result and feedback files);
         return ``(returncode, killed)``: 0 when the worker finished the job, else its exit code
-        or 1; ``killed`` when it overran ``hard_timeout`` seconds and was killed."""
+        or 1; ``killed`` when it overran ``hard_timeout`` seconds and was killed.
+
+        ``job``: the job's dict. Then its uid may be replaced (in the dict and in the file) by
+        the one this worker reserved for its next job in the previous one, whose sandboxed
+        kernel the worker forked while that one ran (:class:`coursekit.grading.worker.Prestarted`).
+        """
         w = self._idle.get()
         try:
             if self._closed:
                 raise RuntimeError("the worker pool is closed")
-            rc, killed = w.run(job_path, hard_timeout)
+            rc, killed = w.run(job_path, hard_timeout, job)
             if w.proc is not None and w.jobs >= self.max_jobs:
                 w.stop()
             return rc, killed

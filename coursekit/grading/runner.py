@@ -25,6 +25,7 @@ import concurrent.futures
 import csv
 import json
 import os
+import queue
 import shutil
 import sys
 import tempfile
@@ -426,16 +427,28 @@ def autograde(course_root, assignment, submissions, out=None, jobs=1, timeout=30
                 dask_executor.grade_on_cluster(scheduler, items, bundle, record, log=log)
                 return
 
+            # Each grading thread hands its result to this thread and goes straight on to its
+            # next submission: the gradebook write (50 ms) no longer keeps a worker waiting.
+            arrived_q = queue.SimpleQueue()
+
             def one(item):
                 student, path, sha = item
-                res = run(make_job(student, path, sha, result_dir, None, key))
-                if res is not None and not interrupted.is_set():  # Ctrl-C: a re-run grades it
-                    on_result(student, res)
+                res = None
+                try:
+                    res = run(make_job(student, path, sha, result_dir, None, key))
+                finally:
+                    # Ctrl-C: nothing recorded, a re-run grades it.
+                    ok = res is not None and not interrupted.is_set()
+                    arrived_q.put((student, res) if ok else None)
 
             with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
                 futs = [pool.submit(one, t) for t in items]
                 try:
-                    for fut in concurrent.futures.as_completed(futs):
+                    for _ in futs:
+                        got = arrived_q.get()
+                        if got is not None:
+                            on_result(*got)
+                    for fut in futs:
                         fut.result()
                 except BaseException:
                     # Ctrl-C (or a bug): stop now. What was recorded stays; the submissions in

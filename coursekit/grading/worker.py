@@ -226,6 +226,37 @@ class GradingClient(NotebookClient):
             return None
         return super().output(outs, msg, display_id, cell_index)
 
+    async def _async_poll_kernel_alive(self):
+        """Cancel the wait for a cell's reply as soon as the kernel process ends (``os._exit``,
+        a crash, the memory limit), told by its pidfd, instead of nbclient's check once a
+        second: a kernel that died cost its worker up to a second of waiting for nothing."""
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        fd = None
+        try:
+            if isinstance(getattr(proc, "pidfd", None), int):
+                fd = os.dup(proc.pidfd)  # a kernel from the fork server (not our child)
+            elif proc is not None and getattr(proc, "returncode", 0) is None:
+                fd = os.pidfd_open(proc.pid)  # our child, not reaped: its pid is its own
+        except (OSError, AttributeError):
+            fd = None
+        if fd is None:
+            return await super()._async_poll_kernel_alive()
+        loop = asyncio.get_running_loop()
+        ended = loop.create_future()
+        loop.add_reader(fd, lambda: ended.done() or ended.set_result(None))
+        try:
+            await ended
+        finally:
+            loop.remove_reader(fd)
+            os.close(fd)
+        # What the kernel sent before it ended is already on our sockets: let a reply that is
+        # being read finish (a moment, not a second), then give up on it.
+        reply = self.task_poll_for_reply
+        if reply is not None and not reply.done():
+            await asyncio.wait([reply], timeout=0.05)
+            if not reply.done():
+                reply.cancel()
+
     def _interrupt(self):
         proc = getattr(getattr(self.km, "provisioner", None), "process", None)
         if proc is not None:
@@ -355,6 +386,15 @@ def _prepare_private_dir(job, private, uid, student_file):
                 os.lchown(os.path.join(root, name) if name else root, uid, uid)
 
 
+def _add_student_file(job, private, uid, student_file):
+    """The student's notebook, into a private folder prepared without it (a prestarted kernel's)."""
+    if student_file:
+        dest = os.path.join(private, os.path.basename(job["notebook_name"]))
+        shutil.copy(student_file, dest)
+        if uid:
+            os.lchown(dest, uid, uid)
+
+
 def _related_cells(nb):
     """For each test cell index, the student code cells before it (answers and added cells)."""
     related, pending = {}, []
@@ -419,7 +459,93 @@ def launcher_args(kw):
     return args
 
 
-async def _execute(job, nb, result, private, uid, kernels=None):
+def _kernel_manager(private):
+    km = SandboxKernelManager(transport="ipc", ip=os.path.join(private, "k"),
+                              client_class="coursekit.grading.worker._CappedClient")
+    km.connection_file = os.path.join(private, "kernel.json")
+    km._kernel_spec = _python3_spec(km)
+    return km
+
+
+# What nbclient adds to the kernel's command line (NotebookClient.ipython_hist_file).
+NBCLIENT_KERNEL_ARGS = ["--HistoryManager.hist_file=:memory:"]
+
+
+def _prestart_key(job):
+    """Everything a kernel's sandbox and private folder depend on, except the uid."""
+    return json.dumps([sandbox_keywords(job, 1, "", ""), job.get("release_dir"),
+                       job.get("mpl_cache"), os.path.dirname(job["staging"])], sort_keys=True)
+
+
+class Prestarted:
+    """A sandboxed kernel forked, for the worker's next submission, while the current one runs.
+
+    The pool reserves the next submission's uid ahead (``next_uid``) and gives it to the
+    submission this worker grades next; the kernel is forked from the fork server under that
+    uid, in the sandbox the current job describes (same limits, hidden paths, namespaces),
+    in a private folder of its own holding the release's data files, and it runs no code
+    until that submission's own cells: the student's notebook is copied in when its job
+    comes. Used once, for that submission; discarded (killed by uid, folder removed) if the
+    next job differs in any of these (:func:`_prestart_key`), is not the reserved uid's, or
+    never comes.
+    """
+
+    def __init__(self, key, uid, home, km, log, server):
+        self.key, self.uid, self.home, self.km, self.log = key, uid, home, km, log
+        self.server = server
+        self.private = os.path.join(home, "sub")
+
+    def usable(self, job, kernels):
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        return (kernels is self.server and self.uid and int(job.get("uid") or 0) == self.uid
+                and self.key == _prestart_key(job) and proc is not None and proc.poll() is None)
+
+    def discard(self):
+        try:
+            self.log.close()
+            proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+            if proc is not None:
+                try:
+                    proc.kill()
+                except OSError:
+                    pass
+            if self.server is not None and self.server.alive():
+                self.server.kill_uid(self.uid)
+            else:
+                sandbox.kill_uid(self.uid)
+        finally:
+            shutil.rmtree(self.home, ignore_errors=True)
+
+
+async def _prestart(job, uid, kernels):
+    """Fork the kernel of this worker's next submission (uid ``uid``), like this job's."""
+    import tempfile
+
+    home = tempfile.mkdtemp(prefix="next-", dir=os.path.dirname(job["staging"]))
+    log = None
+    try:
+        os.chmod(home, 0o711)
+        private = os.path.join(home, "sub")
+        _prepare_private_dir(job, private, uid, None)
+        km = _kernel_manager(private)
+        kw = sandbox_keywords(job, uid, private, km.connection_file)
+        km.sandbox_args = launcher_args(kw)
+        log_path = os.path.join(home, "kernel.log")
+        km.use_fork_server(kernels, log_path, kernel_env(private), kw)
+        log = open(log_path, "ab")
+        await km.start_kernel(extra_arguments=list(NBCLIENT_KERNEL_ARGS), cwd=private,
+                              env=kernel_env(private), stdout=log, stderr=log)
+        return Prestarted(_prestart_key(job), uid, home, km, log, kernels)
+    except BaseException:
+        if log is not None:
+            log.close()
+        if kernels.alive():
+            kernels.kill_uid(uid)
+        shutil.rmtree(home, ignore_errors=True)
+        raise
+
+
+async def _execute(job, nb, result, private, uid, kernels=None, prestarted=None, ahead=None):
     test_cells = {i: nbk.grade_id(c) for i, c in enumerate(nb.cells) if nbk.is_test_cell(c)}
     sentinels = {}
     for i in test_cells:
@@ -430,21 +556,26 @@ async def _execute(job, nb, result, private, uid, kernels=None):
     related = _related_cells(nb)
     missing = set(job.get("_missing", []))
 
-    km = SandboxKernelManager(transport="ipc", ip=os.path.join(private, "k"),
-                              client_class="coursekit.grading.worker._CappedClient")
-    km.connection_file = os.path.join(private, "kernel.json")
-    km._kernel_spec = _python3_spec(km)
-    kw = sandbox_keywords(job, uid, private, km.connection_file)
-    km.sandbox_args = launcher_args(kw)
     # The kernel's own stdout/stderr (fd-level writes bypass the messaging) go to a log file
     # outside its reach, capped by RLIMIT_FSIZE.
     log_path = os.path.join(job["staging"], "kernel.log")
-    if kernels is not None and kernels.can_fork:
-        km.use_fork_server(kernels, log_path, kernel_env(private), kw)
+    if prestarted is not None:
+        # Forked for this submission while the previous one ran (see Prestarted): the same
+        # sandbox, under this job's uid, in its own private folder, and no code run in it yet.
+        km = prestarted.km
         result.data["kernel_start"] = "fork"
-        result.data["kernel_server"] = kernels.pid  # the fork server the kernel came from
+        result.data["kernel_server"] = kernels.pid
+        result.data["kernel_prestarted"] = True
     else:
-        result.data["kernel_start"] = "exec"
+        km = _kernel_manager(private)
+        kw = sandbox_keywords(job, uid, private, km.connection_file)
+        km.sandbox_args = launcher_args(kw)
+        if kernels is not None and kernels.can_fork:
+            km.use_fork_server(kernels, log_path, kernel_env(private), kw)
+            result.data["kernel_start"] = "fork"
+            result.data["kernel_server"] = kernels.pid  # the fork server the kernel came from
+        else:
+            result.data["kernel_start"] = "exec"
     client = GradingClient(nb, job["output_kb"] * 1024, km=km, kernel_name="python3",
                            timeout=job["cell_timeout"], allow_errors=True, startup_timeout=60,
                            shutdown_kernel="immediate",
@@ -457,44 +588,65 @@ async def _execute(job, nb, result, private, uid, kernels=None):
     deadline = time.monotonic() + job["timeout"]
     log = open(log_path, "ab")
     job["_open_files"].append(log)  # closed by grade(), whatever happens here
-    async with client.async_setup_kernel(cwd=private, env=kernel_env(private),
-                                         stdout=log, stderr=log):
-        result.data["timing"]["kernel_ready"] = time.monotonic() - T0
-        client.guard_line = GUARD_RUN % guard_key + "\n"
-        client.wrap_execute()
-        await _silent(client, GUARD_SETUP % guard_key, 60)
-        result.data["timing"]["guard"] = time.monotonic() - T0
-        for i, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            remaining = deadline - time.monotonic()
-            if remaining < 0.5:
-                break
-            client.timeout = max(1, int(min(job["cell_timeout"], remaining)))
-            if not nbk.is_locked(cell):
-                student_ran = True
+    try:
+        async with client.async_setup_kernel(cwd=private, env=kernel_env(private),
+                                             stdout=log, stderr=log):
+            result.data["timing"]["kernel_ready"] = time.monotonic() - T0
+            client.guard_line = GUARD_RUN % guard_key + "\n"
+            client.wrap_execute()
+            await _silent(client, GUARD_SETUP % guard_key, 60)
+            result.data["timing"]["guard"] = time.monotonic() - T0
+            ahead_task = None
+            if (ahead is not None and ahead.get("next_uid") and kernels is not None
+                    and kernels.can_fork):
+                # The next submission's kernel starts while this one's cells run (the worker
+                # mostly waits for them): it is ready when that submission comes.
+                ahead_task = asyncio.ensure_future(_prestart(job, int(ahead["next_uid"]), kernels))
             try:
-                if i in test_cells and not await client.km.is_alive():
-                    raise DeadKernelError("the kernel died")
-                await client.async_execute_cell(cell, i)
-            except CellTimeoutError:
-                timed_out.add(i)
-                client._interrupt()
-            except DeadKernelError:
-                died = i
-                break
-            reply = client.replies.get(i, {})
-            if not student_ran and reply.get("status") == "error" and client.setup_error is None:
-                # The instructor's own cells failed before any student code ran: the grader's
-                # environment is broken (missing package or mount), never the student's fault.
-                client.setup_error = (f"the assignment's cell {nbk.grade_id(cell) or i!r} failed "
-                                      f"before any student code ran: {reply.get('ename')}: "
-                                      f"{reply.get('evalue')}")[:300]
-            if i in test_cells:
-                _score(result, i, test_cells[i], cell, client, timed_out, related, missing)
-                result.save()
-        if died is None:
-            result.data["timing"]["kernel_cpu"] = client.kernel_cpu
+                for i, cell in enumerate(nb.cells):
+                    if cell.cell_type != "code":
+                        continue
+                    remaining = deadline - time.monotonic()
+                    if remaining < 0.5:
+                        break
+                    client.timeout = max(1, int(min(job["cell_timeout"], remaining)))
+                    if not nbk.is_locked(cell):
+                        student_ran = True
+                    try:
+                        if i in test_cells and not await client.km.is_alive():
+                            raise DeadKernelError("the kernel died")
+                        await client.async_execute_cell(cell, i)
+                    except CellTimeoutError:
+                        timed_out.add(i)
+                        client._interrupt()
+                    except DeadKernelError:
+                        died = i
+                        break
+                    reply = client.replies.get(i, {})
+                    if (not student_ran and reply.get("status") == "error"
+                            and client.setup_error is None):
+                        # The instructor's own cells failed before any student code ran: the
+                        # grader's environment is broken (missing package or mount), never the
+                        # student's fault.
+                        client.setup_error = (
+                            f"the assignment's cell {nbk.grade_id(cell) or i!r} failed before "
+                            f"any student code ran: {reply.get('ename')}: "
+                            f"{reply.get('evalue')}")[:300]
+                    if i in test_cells:
+                        _score(result, i, test_cells[i], cell, client, timed_out, related, missing)
+                        result.save()
+                if died is None:
+                    result.data["timing"]["kernel_cpu"] = client.kernel_cpu
+            finally:
+                if ahead_task is not None:
+                    try:
+                        ahead["kernel"] = await ahead_task
+                    except Exception:  # noqa: BLE001 - the next job starts its own kernel
+                        import traceback
+
+                        traceback.print_exc()
+    finally:
+        _release(client, km)
     result.data["timing"]["executed"] = time.monotonic() - T0
     result.data["coursekit_modules"] = client.modules
     # Tasks never reached.
@@ -507,6 +659,30 @@ async def _execute(job, nb, result, private, uid, kernels=None):
         else:
             result.set(task, score=0.0, status="timeout", message="not run: time limit reached")
     return client
+
+
+def _release(client, km):
+    """Close the submission's ZeroMQ sockets and contexts (its client's and its manager's) and
+    the kernel's pidfd. nbclient leaves them open when it does not own the kernel manager: a
+    worker kept two contexts (with their I/O threads and file descriptors) per submission it
+    had graded, until it failed to start a thread ~100 submissions later."""
+    kc = client.kc
+    if kc is not None:
+        try:
+            kc.stop_channels()
+        except Exception:  # noqa: BLE001
+            pass
+        if getattr(kc, "_created_context", False):
+            kc.context.destroy(linger=0)
+    try:
+        km._close_control_socket()
+    except Exception:  # noqa: BLE001
+        pass
+    if getattr(km, "_created_context", False):
+        km.context.destroy(linger=0)
+    proc = getattr(getattr(km, "provisioner", None), "process", None)
+    if isinstance(getattr(proc, "pidfd", None), int):
+        proc._close()  # the kernel is killed by uid next; nothing here signals it again
 
 
 async def _silent(client, code, timeout):
@@ -736,23 +912,35 @@ def file_sha256(path):
     return h.hexdigest()
 
 
-def grade(job, kernels=None):
+def grade(job, kernels=None, prestarted=None, ahead=None):
     """Grade the submission described by ``job`` (a dict); returns the result dict.
 
     ``kernels``: a :class:`coursekit.grading.forkserver.ForkServer` to get the kernel from
     (the long-lived worker of :func:`serve`), else the kernel is started by ``exec`` through the
     sandbox launcher. Either way it runs in the sandbox that ``job`` describes.
+    ``prestarted``: a :class:`Prestarted` kernel for this job (used if it fits, else discarded).
+    ``ahead``: ``{"next_uid": UID}`` to fork the next job's kernel meanwhile, stored there as
+    ``"kernel"``.
     """
     global T0
     T0 = time.monotonic()
     cpu0 = time.process_time()
+    job["_open_files"] = []
+    uid = int(job.get("uid") or 0)
+    private = os.path.join(job["staging"], "sub")
+    home = None
+    if prestarted is not None:
+        if prestarted.usable(job, kernels):
+            job["_open_files"].append(prestarted.log)
+            private, home = prestarted.private, prestarted.home
+            os.replace(os.path.join(home, "kernel.log"), os.path.join(job["staging"], "kernel.log"))
+        else:
+            prestarted.discard()
+            prestarted = None
     source_nb = read_source(job["source"])
     result = Result(job, nbk.tasks(source_nb), job.get("sha256", ""))
     result.save()
-    uid = int(job.get("uid") or 0)
-    private = os.path.join(job["staging"], "sub")
     nb = client = None
-    job["_open_files"] = []
     try:
         if not job.get("submission"):
             raise nbk.SubmissionError("missing_notebook",
@@ -763,9 +951,13 @@ def grade(job, kernels=None):
         if info["missing"]:
             result.data["notes"].append("answer cells missing: " + ", ".join(info["missing"]))
         job["_missing"] = info["missing"]
-        _prepare_private_dir(job, private, uid, job["submission"])
+        if prestarted is None:
+            _prepare_private_dir(job, private, uid, job["submission"])
+        else:
+            _add_student_file(job, private, uid, job["submission"])
         try:
-            client = asyncio.run(_execute(job, nb, result, private, uid, kernels))
+            client = asyncio.run(_execute(job, nb, result, private, uid, kernels, prestarted,
+                                          ahead))
         except Exception as exc:
             for t in result.data["tasks"]:
                 if t["message"].startswith("not run"):
@@ -786,7 +978,7 @@ def grade(job, kernels=None):
             sandbox.kill_uid(uid)
         if not job.get("namespaces"):
             sandbox.remove_files_of(uid)
-        shutil.rmtree(private, ignore_errors=True)
+        shutil.rmtree(home or private, ignore_errors=True)
     result.save(complete=True)
     try:
         _save_executed(job, nb)
@@ -932,12 +1124,20 @@ def serve(jobs_in, replies_out, kernels_fd=None):
     source = _KernelSource(shared)
     saved = os.dup(1), os.dup(2)
     current = {}
+    ahead = {}  # the kernel forked for the next job (Prestarted), under the uid reserved for it
     _watch_parent(current)
     try:
         for line in jobs_in:
             path = line.strip()
             if not path:
                 continue
+            next_uid = None
+            if path.startswith("{"):  # {"job": PATH, "next_uid": UID}
+                try:
+                    msg = json.loads(path)
+                    path, next_uid = str(msg["job"]), msg.get("next_uid")
+                except (ValueError, KeyError, TypeError):
+                    pass
             ok = False
             log = None
             try:
@@ -950,7 +1150,9 @@ def serve(jobs_in, replies_out, kernels_fd=None):
                 os.dup2(log, 1)
                 os.dup2(log, 2)
                 current["uid"] = job.get("uid")
-                grade(job, kernels=source.get(job))
+                ahead["next_uid"] = next_uid
+                grade(job, kernels=source.get(job), prestarted=ahead.pop("kernel", None),
+                      ahead=ahead)
                 ok = True
                 current.clear()
             except Exception:  # noqa: BLE001 - the parent records a grader_error for this job
@@ -967,6 +1169,8 @@ def serve(jobs_in, replies_out, kernels_fd=None):
             replies_out.write(json.dumps({"job": path, "ok": ok}) + "\n")
             replies_out.flush()
     finally:
+        if ahead.get("kernel") is not None:
+            ahead.pop("kernel").discard()
         source.close()
 
 

@@ -10,9 +10,9 @@ released notebook: ``raise NotImplementedError``) and adversarial (``os._exit``,
 ``numpy``, deleted test cells, 2 MB of printing). Both tools run as a command in a subprocess,
 from an empty output folder and a fresh gradebook, with the same per-cell timeout; the CPU time
 is that of the whole process tree (``RUSAGE_CHILDREN``: the grader, its workers, fork servers and
-kernels), the wall time is the command's. ``--burn K`` keeps K busy-looping processes running
-during every measurement (a loaded machine). Writes ``bench/results/grading.md`` and
-``grading.json``; prints the table.
+kernels), the wall time is the command's; "cores busy" is CPU / (wall x CPUs). ``--burn K``
+keeps K busy-looping processes running during every measurement (a loaded machine). Writes
+``bench/results/grading.md`` and ``grading.json``; prints the table.
 """
 
 import argparse
@@ -52,16 +52,14 @@ def _load(path):
 
 
 def _wrong_answers(assignment):
-    d = os.path.join(ROOT, "tests", "wrong_submissions")
-    out = []
-    for name in sorted(os.listdir(d)):
-        if name.endswith(".py"):
-            spec = importlib.util.spec_from_file_location(name[:-3], os.path.join(d, name))
-            mod = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(mod)
-            if mod.ASSIGNMENT == assignment:
-                out.append(mod.CELLS)
-    return out
+    """The known-wrong answers of ``assignment``, through the test suite's own loader
+    (``tests/known_wrong.py``, plain importlib: no pytest needed)."""
+    spec = importlib.util.spec_from_file_location(
+        "known_wrong", os.path.join(ROOT, "tests", "known_wrong.py"))
+    known_wrong = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(known_wrong)
+    return [m.CELLS for m in known_wrong.wrong_submissions().values()
+            if m.ASSIGNMENT == assignment]
 
 
 def _with_cells(nb, cells, prepend=False):
@@ -162,8 +160,11 @@ def run_coursekit(course, assignment, subs, jobs, timeout, cell_timeout, tmp, en
             if isinstance(v, (int, float)):
                 timing.setdefault(k, []).append(v)
         timing.setdefault("fork", []).append(res.get("kernel_start") == "fork")
-    m["median"] = {k: sorted(v)[len(v) // 2] for k, v in timing.items() if k != "fork"}
+        timing.setdefault("ahead", []).append(bool(res.get("kernel_prestarted")))
+    m["median"] = {k: sorted(v)[len(v) // 2] for k, v in timing.items()
+                   if k not in ("fork", "ahead")}
     m["forked"] = sum(timing.get("fork", []))
+    m["prestarted"] = sum(timing.get("ahead", []))
     return m
 
 
@@ -227,21 +228,24 @@ def render(a, runs, mix):
              f"{os.cpu_count()} CPUs, {a.burn} busy-loop processes beside, per-cell timeout "
              f"{a.cell_timeout:g} s.", "",
              "| tool | jobs | wall (s) | submissions/s | vs nbgrader (wall) | CPU (s) "
-             "| CPU s / submission | vs nbgrader (CPU) | load avg before → after |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| CPU s / submission | vs nbgrader (CPU) | cores busy | load avg before → after |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         rate = a.n / r["wall"]
         ratio = f"{rate / (a.n / base['wall']):.2f}x" if base else "—"
         cpu_ratio = f"{base['cpu'] / r['cpu']:.2f}x" if base else "—"
         lines.append(f"| {r['tool']} | {r['jobs']} | {r['wall']:.1f} | {rate:.2f} | {ratio} | "
                      f"{r['cpu']:.1f} | {r['cpu'] / a.n:.3f} | {cpu_ratio} | "
+                     f"{r['cpu'] / (r['wall'] * (os.cpu_count() or 1)):.0%} | "
                      f"{r['load_before']:.1f} → {r['load_after']:.1f} |")
     for r in runs:
         if "median" in r:
             md = r["median"]
             lines.append("")
             lines.append(f"coursekit --jobs {r['jobs']}: {r['forked']} of {a.n} kernels forked "
-                         "from the fork server; per submission (medians, from results/*.json): "
+                         f"from the fork server, {r.get('prestarted', 0)} of them while the "
+                         "worker's previous submission ran; per submission (medians, from "
+                         "results/*.json): "
                          f"kernel CPU {md.get('kernel_cpu', float('nan')):.2f} s, grading worker "
                          f"CPU {md.get('worker_cpu', float('nan')):.2f} s, kernel ready after "
                          f"{md.get('kernel_ready', float('nan')):.2f} s, last cell done after "

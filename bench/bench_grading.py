@@ -17,6 +17,7 @@ keeps K busy-looping processes running during every measurement (a loaded machin
 
 import argparse
 import copy
+import csv
 import importlib.util
 import json
 import os
@@ -150,8 +151,10 @@ def run_coursekit(course, assignment, subs, jobs, timeout, cell_timeout, tmp, en
            "--cell-timeout", str(cell_timeout), "--out", out,
            "--db", "sqlite:///" + os.path.join(tmp, f"gb-{jobs}.db"), "--quiet"]
     m = _measure(cmd, ROOT, env)
-    with open(os.path.join(out, "grades.csv")) as fh:
-        m["rows"] = sum(1 for _ in fh) - 1
+    with open(os.path.join(out, "grades.csv"), newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))  # records, not lines: messages may hold newlines
+    m["rows"] = len(rows)
+    m["grader_errors"] = len({r["student"] for r in rows if r["status"] == "grader_error"})
     # Where a submission's time goes, from the workers' own records (medians).
     timing = {}
     for name in os.listdir(os.path.join(out, "results")):
@@ -202,7 +205,8 @@ def main(argv=None):
                                   tmp, env)
                 runs.append(dict(m, tool="coursekit autograde", jobs=jobs))
                 print(f"coursekit --jobs {jobs}: {a.n} in {m['wall']:.1f} s wall, "
-                      f"{m['cpu']:.1f} s CPU, {m['rows']} rows", flush=True)
+                      f"{m['cpu']:.1f} s CPU, {m['rows']} rows, {m['grader_errors']} "
+                      "submission(s) with a grader error", flush=True)
     finally:
         for b in burners:
             b.kill()
@@ -249,7 +253,9 @@ def render(a, runs, mix):
                          f"kernel CPU {md.get('kernel_cpu', float('nan')):.2f} s, grading worker "
                          f"CPU {md.get('worker_cpu', float('nan')):.2f} s, kernel ready after "
                          f"{md.get('kernel_ready', float('nan')):.2f} s, last cell done after "
-                         f"{md.get('executed', float('nan')):.2f} s (wall).")
+                         f"{md.get('executed', float('nan')):.2f} s (wall); "
+                         f"{r['rows']} grade rows, {r['grader_errors']} submission(s) with a "
+                         "grader error.")
     return "\n".join(lines) + "\n"
 
 

@@ -196,6 +196,31 @@ def test_grader_error_is_never_a_students_failure_nor_cached(tmp_path, monkeypat
     with Gradebook("sqlite:///" + str(root / "gradebook.db")) as gb:
         assert gb.find_grade("test_cov", AID, AID, "bob").auto_score is None
         assert gb.find_grade("test_cov", AID, AID, "alice").auto_score == 2
+    # No score is known for bob's parts: blank everywhere (as in the gradebook), never 0, and
+    # nothing says his total is final.
+    out = root / "autograded" / AID
+    assert [r["score"] for r in bob] == [""] * len(bob), bob
+    totals = {r["student"]: r for r in _rows(out / "totals.csv")}
+    assert (totals["bob"]["total"], totals["bob"]["autograded"], totals["bob"]["complete"],
+            totals["bob"]["grader_error"]) == ("", "", "no", "yes"), totals["bob"]
+    assert (totals["alice"]["total"], totals["alice"]["complete"]) == ("4", "yes")
+    with open(out / "canvas.csv", newline="") as fh:
+        canvas = {r[0]: r[-1] for r in csv.reader(fh)}
+    assert canvas["bob"] == "" and canvas["alice"] == "4", canvas
+    page = (out / "feedback" / "bob.html").read_text()
+    assert "Score so far: 0 / 4 (not final)" in page and "could not be graded" in page
+    assert "not graded yet: grader error" in page
+    assert cli.main(["--course", str(root), "report", AID]) == 0
+    capsys.readouterr()
+    roster = {r["student"]: r for r in _rows(out / "report" / "roster.csv")}
+    task_cols = [c for c in roster["bob"] if c not in (
+        "student", "total", "max_score", "late", "days_late", "penalty", "pending_points",
+        "complete")]
+    assert task_cols and all(roster["bob"][c] == "?" for c in task_cols), roster["bob"]
+    assert roster["bob"]["total"] == "" and roster["bob"]["complete"] == "no"
+    tasks = _rows(out / "report" / "tasks.csv")
+    assert all(t["graded"] == "1" and t["grader_error"] == "1" and float(t["mean"]) > 0
+               for t in tasks), tasks
 
     monkeypatch.setattr(jobs, "grade_job", real)
     assert cli.main(args) == 0

@@ -243,6 +243,7 @@ def _verdict_class(v):
     return {"passed": "passed", "graded": "graded", "full marks": "full",
             "partial credit": "partial", "partial so far": "partial",
             "awaiting manual grade": "wait", "no credit": "none",
+            "not graded yet: grader error": "wait",
             "not passed": "failed"}.get(v, "failed")
 
 
@@ -285,12 +286,20 @@ def render(grade, assignment, executed_nb=None, notes=(), title=None):
     by_part = {p["part"]: p for p in grade.parts}
     head = [f"<h1>{esc(title or assignment)}: feedback</h1>",
             f"<p>Student: <strong>{esc(grade.student)}</strong></p>"]
-    total = (f'<p class="score">Score: {grade.total:g} / {grade.max_score:g}</p>')
+    total = (f'<p class="score">Score: {grade.total:g} / {grade.max_score:g}</p>' if not grade.unknown
+             else f'<p class="score">Score so far: {grade.total:g} / {grade.max_score:g} '
+                  f'(not final)</p>')
     head.append(total)
     if grade.pending:
         head.append(f'<p class="pending">{grade.pending_points:g} of the {grade.max_score:g} '
                     f'points are awaiting a manual grade: '
                     + ", ".join(esc(p["task"]) for p in grade.pending)
+                    + ". This score is not final.</p>")
+    if grade.unknown:
+        head.append(f'<p class="pending">{grade.unknown_points:g} of the {grade.max_score:g} '
+                    f'points could not be graded (the grader failed, not your work; they will '
+                    f'be graded again): '
+                    + ", ".join(dict.fromkeys(esc(p["task"]) for p in grade.unknown))
                     + ". This score is not final.</p>")
     late = grade.lateness
     if late is not None and late.status not in ("no_due_date", "no_submission"):

@@ -80,6 +80,10 @@ class Grade:
                 t = by_task.get(p["part"])
                 if t is None:
                     row.update(score=0.0, status="missing_notebook", message="not graded")
+                elif t["status"] == "grader_error":
+                    # The grader failed, not the student: no score is known (the gradebook
+                    # keeps none either), and the part is regraded by the next run.
+                    row.update(score=None, status="grader_error", message=t.get("message", ""))
                 else:
                     row.update(score=float(t["score"]), status=t["status"],
                                message=t.get("message", ""))
@@ -105,7 +109,7 @@ class Grade:
 
     @property
     def autograded(self):
-        return sum(p["score"] for p in self.parts if p["kind"] == "auto")
+        return sum(p["score"] or 0.0 for p in self.parts if p["kind"] == "auto")
 
     @property
     def manual(self):
@@ -118,6 +122,15 @@ class Grade:
     @property
     def pending_points(self):
         return sum(p["max_score"] for p in self.pending)
+
+    @property
+    def unknown(self):
+        """Parts the grader failed on (``grader_error``): no score yet."""
+        return [p for p in self.parts if p["status"] == "grader_error"]
+
+    @property
+    def unknown_points(self):
+        return sum(p["max_score"] for p in self.unknown)
 
     @property
     def earned(self):
@@ -135,7 +148,7 @@ class Grade:
 
     @property
     def complete(self):
-        return not self.pending
+        return not self.pending and not self.unknown
 
     def grader_error(self):
         return any(p["status"] == "grader_error" for p in self.parts)
@@ -146,6 +159,8 @@ class Grade:
         notes = []
         if self.pending:
             notes.append(f"{self.pending_points:g} points awaiting manual grade")
+        if self.unknown:
+            notes.append(f"{self.unknown_points:g} points not graded: grader error")
         if self.penalty:
             notes.append(f"late: -{self.penalty:g}")
         elif self.lateness is not None and self.lateness.status == "cutoff":
@@ -153,7 +168,9 @@ class Grade:
         return s + (f" ({'; '.join(notes)})" if notes else "")
 
     def tasks(self):
-        """Parts grouped by task, in order: [(task, [parts], score, max, pending)]."""
+        """Parts grouped by task, in order: [(task, [parts], score, max, pending)]; ``pending``
+        is "manual" (a part awaits a manual grade), "error" (a part the grader failed on) or
+        False."""
         out = []
         for p in self.parts:
             if not out or out[-1][0] != p["task"]:
@@ -162,7 +179,10 @@ class Grade:
             entry[1].append(p)
             entry[2] += p["score"] or 0.0
             entry[3] += p["max_score"]
-            entry[4] = entry[4] or p["status"] == "awaiting_manual_grade"
+            if p["status"] == "grader_error":
+                entry[4] = "error"
+            elif p["status"] == "awaiting_manual_grade" and not entry[4]:
+                entry[4] = "manual"
         return [tuple(e) for e in out]
 
 
@@ -170,6 +190,8 @@ def verdict(part):
     """How a part is labelled for a student: passed / partial / failed / awaiting / ..."""
     if part["status"] == "awaiting_manual_grade":
         return "awaiting manual grade"
+    if part["status"] == "grader_error":
+        return "not graded yet: grader error"
     if part["score"] is None:
         return part["status"]
     if part["score"] >= part["max_score"] > 0:
@@ -182,6 +204,8 @@ def verdict(part):
 
 
 def task_verdict(score, max_score, pending):
+    if pending == "error":
+        return "not graded yet: grader error"
     if pending:
         return "awaiting manual grade" if score == 0 else "partial so far"
     if score >= max_score > 0:

@@ -114,9 +114,10 @@ def write_totals_csv(grades, path):
                 "due": late.due.isoformat() if late is not None and late.due else "",
                 "late": late.status if late is not None else "",
                 "days_late": late.days if late is not None and late.is_late else "",
-                "autograded": _fmt(g.autograded), "manual": _fmt(g.manual),
+                # A part the grader failed on has no score: the sums it enters are unknown.
+                "autograded": "" if g.unknown else _fmt(g.autograded), "manual": _fmt(g.manual),
                 "pending_points": _fmt(g.pending_points), "penalty": _fmt(g.penalty),
-                "total": _fmt(g.total), "max_score": _fmt(g.max_score),
+                "total": "" if g.unknown else _fmt(g.total), "max_score": _fmt(g.max_score),
                 "complete": "yes" if g.complete else "no",
                 "grader_error": "yes" if g.grader_error() else ""})
 

@@ -2,7 +2,8 @@
 
 Written to ``OUT/report/`` (every table is also a CSV):
 
-``roster.csv``        student x task (score, with ``*`` when a part awaits a manual grade),
+``roster.csv``        student x task (score, with ``*`` when a part awaits a manual grade;
+                      ``?`` when the grader failed on a part: the task's score is unknown),
                       total, maximum, late status and penalty, points pending
 ``tasks.csv``         per task: mean, median, share with full / partial / no credit, pending
 ``functions.csv``     per function of the assignment (the answer cell its tests check)
@@ -44,7 +45,7 @@ def _load_totals(path):
 def roster(rows, totals):
     """[{student, per-task "score/max", total, max, late, penalty, pending}] and the task list."""
     tasks = list(dict.fromkeys(r["task"] for r in rows if r["kind"] != "late"))
-    by = collections.defaultdict(lambda: collections.defaultdict(lambda: [0.0, 0.0, False]))
+    by = collections.defaultdict(lambda: collections.defaultdict(lambda: [0.0, 0.0, False, False]))
     for r in rows:
         if r["kind"] == "late":
             continue
@@ -52,13 +53,15 @@ def roster(rows, totals):
         cell[0] += r["score"] or 0.0
         cell[1] += r["max_score"]
         cell[2] = cell[2] or r["status"] == "awaiting_manual_grade"
+        cell[3] = cell[3] or r["status"] == "grader_error"
     out = []
     for student in sorted(by):
         t = totals.get(student, {})
         row = {"student": student}
         for task in tasks:
-            s, m, pending = by[student][task]
-            row[task] = f"{s:g}{'*' if pending else ''}"
+            s, m, pending, error = by[student][task]
+            # A part the grader failed on has no score: the task's is unknown, not 0.
+            row[task] = "?" if error else f"{s:g}{'*' if pending else ''}"
         row.update(total=t.get("total", ""), max_score=t.get("max_score", ""),
                    late=t.get("late", ""), days_late=t.get("days_late", ""),
                    penalty=t.get("penalty", ""), pending_points=t.get("pending_points", ""),
@@ -70,8 +73,8 @@ def roster(rows, totals):
 def _rollup(groups):
     out = []
     for key, items in groups.items():
-        # items: per student (score, max, pending, no_work)
-        graded = [(s, m) for s, m, pending, no_work in items if not pending]
+        # items: per student (score, max, pending, no_work, grader_error)
+        graded = [(s, m) for s, m, pending, no_work, error in items if not pending and not error]
         scores = [s for s, _ in graded]
         mx = items[0][1] if items else 0.0
         n = len(graded)
@@ -82,8 +85,9 @@ def _rollup(groups):
             "full": sum(s >= m for s, m in graded) / n if n else None,
             "partial": sum(0 < s < m for s, m in graded) / n if n else None,
             "none": sum(s == 0 for s, m in graded) / n if n else None,
-            "pending": sum(1 for _, _, pending, _ in items if pending),
-            "no_submission": sum(1 for *_, no_work in items if no_work),
+            "pending": sum(1 for _, _, pending, _, _ in items if pending),
+            "no_submission": sum(1 for _, _, _, no_work, _ in items if no_work),
+            "grader_error": sum(1 for *_, error in items if error),
         })
     return out
 
@@ -92,7 +96,7 @@ def rollups(rows, parts):
     """Per-task and per-function roll-ups (over students, their parts added up)."""
     function_of = {p["part"]: p["function"] for p in parts}
     per = {"task": collections.OrderedDict(), "function": collections.OrderedDict()}
-    acc = {k: collections.defaultdict(lambda: [0.0, 0.0, False, False]) for k in per}
+    acc = {k: collections.defaultdict(lambda: [0.0, 0.0, False, False, False]) for k in per}
     for r in rows:
         if r["kind"] == "late":
             continue
@@ -103,11 +107,12 @@ def rollups(rows, parts):
             a[1] += r["max_score"]
             a[2] = a[2] or r["status"] == "awaiting_manual_grade"
             a[3] = a[3] or r["status"] in NOT_WORK
+            a[4] = a[4] or r["status"] == "grader_error"
     result = {}
     for kind in per:
         groups = collections.OrderedDict((k, []) for k in per[kind])
-        for (key, _student), (s, m, pending, no_work) in acc[kind].items():
-            groups[key].append((s, m, pending, no_work))
+        for (key, _student), entry in acc[kind].items():
+            groups[key].append(tuple(entry))
         result[kind] = _rollup(groups)
     return result["task"], result["function"]
 
@@ -178,7 +183,7 @@ def _plots(roster_rows, tasks, task_stats, mis, outdir):
     nrows = (n + cols - 1) // cols
     fig, axes = plt.subplots(nrows, cols, figsize=(4 * cols, 2.8 * nrows), squeeze=False)
     for ax, s in zip(axes.flat, task_stats):
-        scores = [float(r[s["name"]].rstrip("*")) for r in roster_rows if not r[s["name"]].endswith("*")]
+        scores = [float(r[s["name"]]) for r in roster_rows if not r[s["name"]].endswith(("*", "?"))]
         ax.hist(scores, bins=min(20, max(2, int(s["max_score"] * 2) + 1)),
                 range=(0, max(s["max_score"], 1e-9)), color="#3465a4", edgecolor="white")
         ax.set_title(s["name"][:40], fontsize=9)
@@ -256,12 +261,12 @@ def report(course_root, assignment, out=None):
                [[r[c] for c in roster_cols] for r in roster_rows])
     task_stats, function_stats = rollups(rows, parts)
     stat_cols = ["max_score", "students", "graded", "mean", "median", "full", "partial", "none",
-                 "pending", "no_submission"]
+                 "pending", "no_submission", "grader_error"]
 
     def stat_row(s):
         return [s["name"], f"{s['max_score']:g}", s["students"], s["graded"], _f(s["mean"]),
                 _f(s["median"]), _f(s["full"], True), _f(s["partial"], True), _f(s["none"], True),
-                s["pending"], s["no_submission"]]
+                s["pending"], s["no_submission"], s["grader_error"]]
 
     _write_csv(os.path.join(outdir, "tasks.csv"), ["task"] + stat_cols,
                [stat_row(s) for s in task_stats])
@@ -279,7 +284,9 @@ def report(course_root, assignment, out=None):
     paths = _plots(roster_rows, tasks, task_stats, mis, outdir)
 
     esc = html.escape
-    pending = [r["student"] for r in roster_rows if r["complete"] == "no"]
+    pending = [r["student"] for r in roster_rows
+               if any(str(r[t]).endswith("*") for t in tasks)]
+    errors = [r["student"] for r in roster_rows if any(str(r[t]).endswith("?") for t in tasks)]
     late = [r for r in roster_rows if r["late"] in ("late", "cutoff")]
     stat_head = ["task"] + stat_cols
     imgs = "\n".join(
@@ -298,9 +305,12 @@ td,th{{border:1px solid #ccc;padding:.2em .6em;text-align:left}} th{{background:
 img{{max-width:100%}} .note{{color:#555}}</style></head>
 <body><main><h1>{esc(assignment)}: grading report</h1>
 <p>{len(roster_rows)} students, {len(tasks)} tasks, {esc(str(max_total))} points.
-{len(pending)} student(s) with parts awaiting a manual grade; {len(late)} late.</p>
+{len(pending)} student(s) with parts awaiting a manual grade; {len(late)} late.
+{f"{len(errors)} student(s) with parts the grader failed on (score unknown, marked ?): "
+ f"run autograde again to grade them: {esc(', '.join(errors))}." if errors else ""}</p>
 <p class="note">Every table is also a CSV in this folder: roster.csv, tasks.csv, functions.csv,
-tests.csv, misconceptions.csv. A <code>*</code> marks a task with a part awaiting a manual grade.</p>
+tests.csv, misconceptions.csv. A <code>*</code> marks a task with a part awaiting a manual grade,
+a <code>?</code> one with a part the grader failed on.</p>
 <h2>Roster</h2>{_table(roster_cols, [[r[c] for c in roster_cols] for r in roster_rows])}
 <h2>Tasks</h2>{_table(stat_head, [stat_row(s) for s in task_stats])}
 <h2>Functions</h2>{_table(["function"] + stat_cols, [stat_row(s) for s in function_stats])}

@@ -76,7 +76,15 @@ def cmd_manual(a):
 
 def cmd_report(a):
     from .grading.report import report
+    from .grading.runner import refresh_outputs
 
+    # Manual scores entered in formgrader since the last command are in the gradebook only:
+    # grades.csv, totals.csv, canvas.csv and the feedback are rewritten from it first.
+    out, grades = refresh_outputs(_course_root(a.course), a.assignment, out=a.out, db_url=a.db,
+                                  include_pending=a.include_pending)
+    if grades is not None:
+        print(f"rewrote grades.csv, totals.csv, canvas.csv and feedback/ in {out} from the "
+              f"gradebook (manual scores included)")
     path = report(_course_root(a.course), a.assignment, out=a.out)
     print(f"report written to {path}")
     return EXIT_OK
@@ -172,10 +180,15 @@ def build_parser():
                    help="canvas.csv: export totals even while parts await a manual grade")
     m.set_defaults(func=cmd_manual)
 
-    s = sub.add_parser("report", help="summary table, plots and an HTML page from grades.csv")
+    s = sub.add_parser("report", help="summary table, plots and an HTML page; grades.csv, "
+                       "totals.csv, canvas.csv and the feedback first rewritten from the "
+                       "gradebook (manual scores entered in formgrader included)")
     _add_common(s)
     s.add_argument("assignment")
     s.add_argument("--out", default=None, help="results folder used by autograde")
+    s.add_argument("--db", default=None, help="gradebook URL (as given to autograde)")
+    s.add_argument("--include-pending", action="store_true",
+                   help="canvas.csv: export totals even while parts await a manual grade")
     s.set_defaults(func=cmd_report)
     c = sub.add_parser("check", help="a student's notebook: run its visible tests, print where it stands")
     c.add_argument("notebook")

@@ -308,6 +308,35 @@ def test_report_roster_rollups_and_misconceptions(course):
         assert f"<h2>{heading}</h2>" in page
 
 
+def test_report_picks_up_scores_entered_in_formgrader(course, capsys):
+    """An instructor grades the derivation in formgrader (which writes the gradebook only), then
+    runs `coursekit report`: the report and every grades output carry the new score."""
+    from nbgrader.api import Gradebook
+
+    root, out = course["root"], course["out"]
+    # What formgrader's grade and comment handlers do (nbgrader's apihandlers: manual_score,
+    # needs_manual_grade, manual_comment, then a commit).
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        grade = gb.find_grade("explain", AID, AID, "ben")
+        grade.manual_score = 0.5
+        grade.needs_manual_grade = False
+        gb.find_comment("explain", AID, AID, "ben").manual_comment = "only the mean is derived"
+        gb.db.commit()
+    assert cli.main(["report", AID, "--course", str(root)]) == 0
+    printed = capsys.readouterr().out
+    explain = {r["student"]: r for r in _rows(out / "grades.csv") if r["part"] == "explain"}
+    assert (explain["ben"]["score"], explain["ben"]["message"]) == \
+        ("0.5", "only the mean is derived")
+    # ben: 4 autograded points on time (extension) + 0.5 by hand.
+    assert {r["student"]: r["total"] for r in _rows(out / "totals.csv")}["ben"] == "4.5"
+    canvas = list(csv.reader(open(out / "canvas.csv", newline="")))
+    assert {r[1]: r[5] for r in canvas[2:]}["102"] == "4.5"
+    roster = {r["student"]: r for r in _rows(out / "report" / "roster.csv")}
+    assert (roster["ben"]["Task 1: the Gaussian MLE"], roster["ben"]["total"]) == ("4.5", "4.5")
+    assert "only the mean is derived" in (out / "feedback" / "ben.html").read_text()
+    assert "from the gradebook" in printed
+
+
 def test_formgrader_finds_and_renders_the_hand_graded_part(course):
     """formgrader lists a submission for manual grading only if nbgrader's autograded notebook
     exists, and renders it with its 'formgrade' template: both hold for ours."""

@@ -601,14 +601,8 @@ def manual_grades(course_root, assignment, out=None, db_url=None, template=None,
         n = manual.write_template(template, grades, os.path.join(out, "results"))
         lines.append(f"{template}: {n} row(s) to fill in (columns score and comment), then "
                      f"`coursekit manual {assignment} --import {template}`")
-    # Scores entered here or in formgrader: every output is rewritten from the gradebook.
-    writer = GradebookWriter(db_url, assignment, source_nb, assignment,
-                             course_id=course.course_id)
-    try:
-        writer.set_late(grades, settings.due)
-    finally:
-        writer.close()
-    outputs.write_all(grades, assignment, out, settings, include_pending=include_pending)
+    _rewrite_outputs(course, settings, source_nb, assignment, out, db_url, grades,
+                     include_pending)
     lines.append(f"rewrote grades.csv, totals.csv, canvas.csv and feedback/ in {out}")
     pending = [g for g in grades if g.pending]
     lines.append(f"{len(grades) - len(pending)} of {len(grades)} student(s) complete; "
@@ -616,3 +610,34 @@ def manual_grades(course_root, assignment, out=None, db_url=None, template=None,
                  + (": " + ", ".join(g.student for g in pending[:15]) if pending else "")
                  + (" ..." if len(pending) > 15 else ""))
     return 0, lines
+
+
+def _rewrite_outputs(course, settings, source_nb, assignment, out, db_url, grades,
+                     include_pending):
+    """Scores entered with ``coursekit manual`` or in formgrader: every output is rewritten from
+    the gradebook (and nbgrader's late penalties follow the totals)."""
+    writer = GradebookWriter(db_url, assignment, source_nb, assignment,
+                             course_id=course.course_id)
+    try:
+        writer.set_late(grades, settings.due)
+    finally:
+        writer.close()
+    outputs.write_all(grades, assignment, out, settings, include_pending=include_pending)
+
+
+def refresh_outputs(course_root, assignment, out=None, db_url=None, include_pending=False):
+    """``coursekit report``: re-read the gradebook (manual scores entered in formgrader since
+    the last command) and rewrite grades.csv, totals.csv, canvas.csv and the feedback from it,
+    as ``coursekit manual ID`` does. Returns (the results folder, the grades), or (the results
+    folder, None) when there is nothing to refresh from (no run's ``submissions.csv``)."""
+    course = CourseDirs(course_root)
+    out, db_url = run_paths(course, assignment, out, db_url)
+    source_path = course.source_notebook(assignment)
+    if outputs.read_manifest(out) is None or not os.path.isfile(source_path):
+        return out, None
+    settings = CourseConfig(course.root).assignment(assignment)
+    source_nb = nbk.read_source(source_path)
+    grades = outputs.build_grades(source_nb, settings, out, db_url, course.course_id, assignment)
+    _rewrite_outputs(course, settings, source_nb, assignment, out, db_url, grades,
+                     include_pending)
+    return out, grades

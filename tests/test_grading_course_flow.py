@@ -274,6 +274,43 @@ submission_555:
         "102": ("1815", "4"), "201": ("1791", "0"), "202": ("1906", "0")}
 
 
+def test_canvas_anonymous_grading_download(course, tmp_path, capsys):
+    """An assignment with Canvas's anonymous grading: the download names files
+    ``[LATE_]anon_ANONYMOUSID_FILEID_name`` (canvas-lms lib/content_zipper.rb). They are graded,
+    the roster's anonymous_id column mapping them to the course's students (and canvas.csv to
+    their Canvas ids); with a roster without that column, each file is listed as unmatched with
+    what to do."""
+    src = json.loads((course["root"] / "solutions" / AID / f"{AID}.ipynb").read_text())
+    z = tmp_path / "anon.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr(f"anon_Ab3kZ_80001_{AID}.ipynb", student_nb(src, CORRECT))
+        zf.writestr(f"LATE_anon_7xQpR_80002_{AID}.ipynb", student_nb(src, WRONG))
+    roster = tmp_path / "anon_roster.csv"
+    roster.write_text("student,name,lms_id,anonymous_id\nada,Ada Lovelace,101,Ab3kZ\n"
+                      "ben,Charles Babbage,102,7xQpR\n")
+    times = tmp_path / "times.csv"
+    times.write_text("student,timestamp\nada,2025-10-10T20:00:00Z\nben,2025-10-11T07:00:00Z\n")
+    out = tmp_path / "side"
+    args = ["--course", str(course["root"]), "autograde", AID, "--submissions", str(z),
+            "--out", str(out), "--timestamps", str(times), "--timeout", "60", "--quiet"]
+    assert cli.main(args + ["--mapping", str(roster)]) == 0, capsys.readouterr().err
+    assert not (out / "unmatched.csv").exists()
+    totals = {r["student"]: r for r in _rows(out / "totals.csv")}
+    assert sorted(totals) == ["ada", "ben"]
+    assert totals["ada"]["autograded"] == "4" and float(totals["ben"]["autograded"]) < 4
+    sub = {r["student"]: r for r in _rows(out / "submissions.csv")}
+    assert sub["ben"]["lms_late"] == "yes" and sub["ada"]["lms_late"] == ""
+    canvas = list(csv.reader(open(out / "canvas.csv", newline="")))
+    assert sorted(r[1] for r in canvas[2:]) == ["101", "102"]
+    # The course's roster has no anonymous_id column: nothing can be matched, and it says why.
+    capsys.readouterr()
+    assert cli.main(args) == cli.EXIT_USAGE
+    err = capsys.readouterr().err
+    for name in (f"LATE_anon_7xQpR_80002_{AID}.ipynb", f"anon_Ab3kZ_80001_{AID}.ipynb"):
+        line = next(x for x in err.splitlines() if name in x)
+        assert "give the mapping file an anonymous_id column" in line, err
+
+
 def test_nbgrader_export_agrees(course):
     """nbgrader's own export reads the same gradebook: raw score, late penalty, final score."""
     proc = subprocess.run([sys.executable, "-m", "nbgrader", "export", "--to", "nbx.csv"],

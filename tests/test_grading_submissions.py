@@ -69,7 +69,8 @@ def test_canvas_flat_zip_with_late_flag_attempts_and_a_nested_zip(tmp_path):
     assert "no notebook submitted (found: turingalan_44444_70004_hw1.pdf)" in \
         found.submissions["turingalan"].info["note"]
     assert [(os.path.basename(p), why) for p, why in found.unmatched] == [
-        ("README.txt", "not a Canvas submission file name (name_USERID_FILEID_file)")]
+        ("README.txt", "not a Canvas submission file name (name_USERID_FILEID_file, "
+                       "or anon_ANONYMOUSID_FILEID_file)")]
     out = tmp_path / "out"
     out.mkdir()
     write_manifest(found, str(out))
@@ -83,6 +84,34 @@ def test_canvas_same_name_token_two_users(tmp_path):
                                   ("smithjohn_2_11_hw1_gaussian.ipynb", NB, None)])
     assert sorted(discover(z, AID, str(tmp_path / "w")).submissions) == ["smithjohn_1",
                                                                           "smithjohn_2"]
+
+
+def test_canvas_anonymous_grading(tmp_path):
+    """Canvas with anonymous grading: ``[LATE_]anon_ANONYMOUSID_FILEID_file`` (canvas-lms
+    lib/content_zipper.rb get_filename; the anonymous id is five base58 characters). Without a
+    mapping the anonymous id is the student; with one, its anonymous_id column maps it."""
+    z = _zip(tmp_path / "s.zip", [
+        ("anon_Ab3kZ_70001_hw1_gaussian.ipynb", NB, None),
+        ("anon_Ab3kZ_70005_hw1_gaussian-1.ipynb", NB, None),   # a re-submission
+        ("LATE_anon_7xQpR_70002_hw1_gaussian.ipynb", NB, None),
+        ("anon_12345_70003_hw1_gaussian.ipynb", NB, None),      # an all-digit anonymous id
+    ])
+    found = discover(z, AID, str(tmp_path / "w"))
+    assert found.layout == "canvas" and found.unmatched == []
+    assert _rel(found) == {"Ab3kZ": "anon_Ab3kZ_70005_hw1_gaussian-1.ipynb",
+                           "7xQpR": "LATE_anon_7xQpR_70002_hw1_gaussian.ipynb",
+                           "12345": "anon_12345_70003_hw1_gaussian.ipynb"}
+    assert found.submissions["7xQpR"].info["lms_late"]
+    assert not found.submissions["Ab3kZ"].info["lms_late"]
+    assert found.submissions["12345"].info["lms_id"] == ""  # not a Canvas user id
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,lms_id,anonymous_id\nada,101,Ab3kZ\nben,102,7xQpR\n"
+                      "cy,103,12345\ndora,104,ab3kz\n")
+    found = discover(z, AID, str(tmp_path / "w2"), mapping=Mapping(str(roster)))
+    assert found.unmatched == []
+    assert {s: sub.info.get("lms_id") for s, sub in found.submissions.items()
+            if sub.path} == {"ada": "101", "ben": "102", "cy": "103"}
+    assert found.submissions["dora"].path is None  # base58: "ab3kz" is not "Ab3kZ"
 
 
 def test_moodle_folders_and_mapping_file(tmp_path):

@@ -7,7 +7,10 @@ Accepted (a folder, or a zip of it; zips inside are opened too, up to three leve
 ``nbgrader``     nbgrader's ``submitted/STUDENT/ID/ID.ipynb`` with its ``timestamp.txt``
 ``canvas``       Canvas's "Download Submissions" zip: flat files
                  ``name[_late]_USERID_ATTACHMENTID_filename`` (``_late`` is Canvas's late flag;
-                 a re-submitted file is renamed ``filename-1.ipynb`` by Canvas)
+                 a re-submitted file is renamed ``filename-1.ipynb`` by Canvas); with anonymous
+                 grading ``[LATE_]anon_ANONYMOUSID_ATTACHMENTID_filename`` (canvas-lms
+                 lib/content_zipper.rb; the anonymous id, five base58 characters, is the
+                 student unless the mapping file's ``anonymous_id`` column maps it)
 ``moodle``       Moodle's "Download all submissions": ``Full Name_PARTICIPANT_assignsubmission_file_/``
                  folders (or the same prefix on flat file names)
 ``gradescope``   Gradescope's "Export Submissions": ``submission_metadata.yml`` and one
@@ -16,8 +19,8 @@ Accepted (a folder, or a zip of it; zips inside are opened too, up to three leve
 A student with several attempts (files, folders) is graded on the latest (submission time, then
 Canvas's attachment id, then the ``-N``/``(N)`` suffix); the others are listed in the manifest.
 A *mapping file* (CSV with a ``student`` column and any of ``lms_id``, ``sid``, ``email``,
-``name``, ``login``) turns LMS identities into the course's student ids; with one, it is also the
-roster (students without a submission get ``missing_notebook`` rows) and a submission that
+``name``, ``login``, ``anonymous_id``) turns LMS identities into the course's student ids; with
+one, it is also the roster (students without a submission get ``missing_notebook`` rows) and a submission that
 matches no row is *unmatched*. Unmatched files are listed (never silently dropped).
 
 Submission times (used by the late policy): nbgrader's ``timestamp.txt``, Gradescope's
@@ -40,6 +43,10 @@ JUNK = ("__MACOSX", ".ipynb_checkpoints", ".DS_Store", "Thumbs.db")
 
 CANVAS_RE = re.compile(r"^(?P<name>[^_/]+)_(?:(?P<late>late|LATE)_)?(?P<user_id>\d+)_"
                        r"(?P<attachment_id>\d+)_(?P<filename>.+)$")
+# Anonymous grading: no name and no user id, "anon_" and the submission's anonymous id instead
+# (canvas-lms lib/content_zipper.rb get_filename; Anonymity.generate_id: SecureRandom.base58(5)).
+CANVAS_ANON_RE = re.compile(r"^(?:(?P<late>late|LATE)_)?anon_(?P<anonymous_id>[A-Za-z0-9]+)_"
+                            r"(?P<attachment_id>\d+)_(?P<filename>.+)$")
 MOODLE_RE = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_"
                        r"(?P<plugin>[a-z]+)_(?P<filename>.*)$")
 ATTEMPT_RE = re.compile(r"(?:-(\d+)| \((\d+)\))$")
@@ -191,6 +198,7 @@ MAPPING_ALIASES = {
     "name": ("name", "full_name", "student_name"),
     "login": ("login", "sis_login_id", "canvas_name", "lms_name"),
     "section": ("section",),
+    "anonymous_id": ("anonymous_id", "anon_id", "canvas_anonymous_id"),
 }
 
 
@@ -222,7 +230,8 @@ class Mapping:
                                  f"student id); its columns are {', '.join(reader.fieldnames)}")
             if len(cols) < 2:
                 raise ValueError(f"mapping file {path}: needs at least one of the columns "
-                                 "lms_id, sid, email, name, login besides 'student'")
+                                 "lms_id, sid, email, name, login, anonymous_id besides "
+                                 "'student'")
             for n, raw in enumerate(reader, start=2):
                 row = {k: (raw.get(h) or "").strip() for k, h in cols.items()}
                 if not row["student"]:
@@ -239,6 +248,12 @@ class Mapping:
 
     def match(self, ident):
         """The student id for an LMS identity dict, or None."""
+        anon = (ident.get("anonymous_id") or "").strip()
+        if anon:
+            # Canvas's anonymous ids are base58: case matters.
+            hits = [r for r in self.rows if r.get("anonymous_id") == anon]
+            if len(hits) == 1:
+                return hits[0]["student"]
         for field in ("lms_id", "sid", "email", "login"):
             value = (ident.get(field) or "").strip()
             if value:
@@ -320,8 +335,13 @@ def _pick_notebook(path, assignment):
     return chosen, [p for p in nbs if p != chosen], ""
 
 
+def _canvas_match(name):
+    """The match of a Canvas download's file name (anonymous grading's or the usual), or None."""
+    return CANVAS_ANON_RE.match(name) or CANVAS_RE.match(name)
+
+
 def _canvas_filename(name):
-    m = CANVAS_RE.match(name)
+    m = _canvas_match(name)
     return m.group("filename") if m else name
 
 
@@ -331,7 +351,7 @@ def _layout(root):
         return "nbgrader"
     if "submission_metadata.yml" in entries:
         return "gradescope"
-    if any(CANVAS_RE.match(e) for e in entries):
+    if any(_canvas_match(e) for e in entries):
         return "canvas"
     if any(MOODLE_RE.match(e) for e in entries):
         return "moodle"
@@ -392,12 +412,17 @@ def _candidates_nbgrader(root, assignment, tz, unmatched):
 def _candidates_canvas(root, assignment, tz, unmatched):
     for e in _visible(os.listdir(root)):
         p = os.path.join(root, e)
-        m = CANVAS_RE.match(e)
+        m = _canvas_match(e)
         if not m:
-            unmatched.append((p, "not a Canvas submission file name (name_USERID_FILEID_file)"))
+            unmatched.append((p, "not a Canvas submission file name (name_USERID_FILEID_file, "
+                                 "or anon_ANONYMOUSID_FILEID_file)"))
             continue
-        ident = {"key": m.group("name").lower(), "lms_id": m.group("user_id"),
-                 "login": m.group("name")}
+        if "anonymous_id" in m.groupdict():
+            # Anonymous grading: the anonymous id is all the download says about the student.
+            ident = {"key": m.group("anonymous_id"), "anonymous_id": m.group("anonymous_id")}
+        else:
+            ident = {"key": m.group("name").lower(), "lms_id": m.group("user_id"),
+                     "login": m.group("name")}
         # No submission time: Canvas writes its zip entries without one, so they carry the time
         # the zip was made (canvas-lms lib/content_zipper.rb), which would make everyone late.
         extra = {"lms_late": bool(m.group("late")), "attachment_id": int(m.group("attachment_id"))}
@@ -540,7 +565,13 @@ def discover(source, assignment, workdir, mapping=None, timestamps=None, tz=dt.t
             student = mapping.match(ident)
             if student is None:
                 desc = ", ".join(f"{k}={v}" for k, v in ident.items() if v and k != "key")
-                found.unmatched.append((path, f"matches no row of the mapping file ({desc or ident['key']})"))
+                why = f"matches no row of the mapping file ({desc or ident['key']})"
+                if ident.get("anonymous_id") and not any(r.get("anonymous_id")
+                                                         for r in mapping.rows):
+                    why += ("; an anonymous Canvas submission: give the mapping file an "
+                            "anonymous_id column, or grade without one (the anonymous id is "
+                            "then the student)")
+                found.unmatched.append((path, why))
                 continue
         else:
             student = ident["key"]

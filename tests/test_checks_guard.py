@@ -212,6 +212,10 @@ _HOLD_VQ = {
     "staticmethod": "class _A:\n    f = staticmethod(_vq.vq)\ndef assign_clusters(X, centers):\n"
                     "    return _call(_A().f, X, centers)\n",
     "list": "_L = [_vq.vq]\ndef assign_clusters(X, centers):\n    return _call(_L[0], X, centers)\n",
+    "list of numbers": "_L = [1.0, 2, 'x', None] * 1000 + [_vq.vq]\ndef assign_clusters(X, centers):\n"
+                       "    return _call(_L[-1], X, centers)\n",
+    "dict dressed as a module's": "_D = {'__name__': 'scipy.cluster._vq', '__spec__': None, 'f': _vq.vq}\n"
+                                  "def assign_clusters(X, centers):\n    return _call(_D['f'], X, centers)\n",
     "dict in a tuple": "_T = ({'f': _vq.vq},)\ndef assign_clusters(X, centers):\n    return _call(_T[0]['f'], X, centers)\n",
     "tuple in a default": "def assign_clusters(X, centers, _t=(0, (_vq.vq,))):\n    return _call(_t[1][0], X, centers)\n",
     "set": "_S = {_vq.vq}\ndef assign_clusters(X, centers):\n    return _call(next(iter(_S)), X, centers)\n",

@@ -437,6 +437,8 @@ def _swap_opaque(student_namespaces, roots=()):
 # not a hiding place; past this many objects the walk stops).
 _WALK_LIMIT = 200_000
 _CELL = _type((lambda x: lambda: x)(0).__closure__[0])
+_ATOMS = frozenset({str, bytes, int, float, bool, complex, _ndarray, type(None), _float64})
+_STR_ONLY = frozenset({str})
 
 
 def _student_function(f):
@@ -476,7 +478,10 @@ def _swap_reachable(student_namespaces, roots, kinds, opaque, swaps):
     and swaps every such callable (an object of one of the ``kinds`` of the references'
     compiled callables, from a blocked module) for a recorder; ``swaps`` gets the undo entries.
     Only exact built-in types are looked into, by their C-level accessors, so no code of the
-    student's runs here.
+    student's runs here; a library module's namespace is not walked (its callables are swapped
+    by :func:`_swap_opaque`), and a list or tuple of plain numbers and strings is passed over by
+    one C-level pass (measured in a kernel with scikit-learn loaded: no change per graded call for
+    a plain notebook, ~8-10 ms, and +30 ms for one holding a list of 10^6 floats).
     """
     seen = _set()
     count = [0]
@@ -489,10 +494,10 @@ def _swap_reachable(student_namespaces, roots, kinds, opaque, swaps):
             rec = opaque[_id(value)] = _Recorder(f"{value.__module__}.{_getattr(value, '__qualname__', '?')}", value)
         return rec
 
-    def replaced(value):
+    def replaced(value, namespace=False):
         """What to put in place of ``value`` (None: keep it; mutable containers are fixed in place)."""
         t = _type(value)
-        if t in (str, bytes, int, float, bool, complex, _ndarray) or value is None:
+        if t in _ATOMS:
             return None
         if _id(value) in seen:
             return None
@@ -503,9 +508,13 @@ def _swap_reachable(student_namespaces, roots, kinds, opaque, swaps):
             return rec
         seen.add(_id(value))
         count[0] += 1
+        if (t is list or t is tuple) and _set(_map(_type, value)) <= _ATOMS:  # numbers, strings: in C
+            return None
+        if t is dict and not namespace and _library_namespace(value):
+            return None  # a module's namespace (a library's: the notebook's own are walked as roots)
         if t is dict:
             for key, item in _list(value.items()):
-                if key == "__builtins__" and _type(key) is str:
+                if _type(key) is str and key == "__builtins__":
                     continue
                 new = replaced(item)
                 if new is not None:
@@ -542,7 +551,7 @@ def _swap_reachable(student_namespaces, roots, kinds, opaque, swaps):
                 if new is not None:
                     swaps.append((_AttrSlot(cell), "cell_contents", content))
                     cell.cell_contents = new
-            replaced(value.__globals__)
+            replaced(value.__globals__, namespace=True)
         elif t is type:
             if not _student_class(value):
                 return None
@@ -590,8 +599,20 @@ def _swap_reachable(student_namespaces, roots, kinds, opaque, swaps):
                 replaced(attributes)
         return None
 
-    for root in _tuple(roots) + _tuple(student_namespaces):
+    for root in _tuple(roots):
         replaced(root)
+    for namespace in student_namespaces:
+        replaced(namespace, namespace=True)
+
+
+def _library_namespace(d):
+    """True if ``d`` is the very ``__dict__`` of the module its ``__name__`` names (exact str keys
+    only: looking them up runs no code of the student's)."""
+    if _set(_map(_type, d)) != _STR_ONLY:
+        return False
+    name = d.get("__name__")
+    module = sys.modules.get(name) if _type(name) is str else None
+    return _type(module) is types.ModuleType and module.__dict__ is d
 
 
 def _instance_dict(obj, cls):

@@ -8,13 +8,18 @@ to each widget's output, every frame of its static grid (drawn by the widget's o
   the widget's step buttons -- each with a ``<label>``, and ``aria-valuetext`` for sliders;
 * an ``<img>`` showing the default frame (so the figure is there as soon as the page loads), with
   the frame's alt text;
-* the frame files, ``_images/coursekit-widgets/<sha256>.webp``, and a JSON list of them that
+* the frame files, ``_images/coursekit-widgets/<sha256>.webp``, each at 2x and at 1x (the same
+  drawing reduced, for screens of one device pixel per CSS pixel), and a JSON list of them that
   ``static/coursekit-widgets.js`` (a few lines of plain JavaScript, no framework) uses to swap the
-  image when a control moves, after preloading the frames once the widget comes near the screen.
+  image when a control moves, choosing the 2x or the 1x file by the screen's ``devicePixelRatio``
+  (the page opens on the 2x file of the default frame), after preloading the frames once the
+  widget comes near the screen.
 
 Frames are written next to the doctrees when a page is read and copied into the site when it is
-written, so a site directory removed on its own is filled again.  A page whose frames weigh more
-than :data:`PAGE_BUDGET_BYTES` together is a build warning (an error under ``-W``).
+written, so a site directory removed on its own is filled again.  A reader's browser fetches one
+set, the 2x or the 1x frames (and the 2x file of each widget's first frame); a page whose 2x
+frames (the heavier set) weigh more than :data:`PAGE_BUDGET_BYTES` together is a build warning
+(an error under ``-W``).
 """
 
 from __future__ import annotations
@@ -117,8 +122,11 @@ def _widget_html(uid, payload, frame_urls, base):
     defaults = [c["default"] for c in controls]
     first = _frame_index(defaults, controls)
     frame = payload["frames"][first]
+    # The page opens on the 2x file (sharp on any screen); moves show the file for the screen. (No
+    # srcset: Chromium keeps the density it picked from one, and reports half the natural width
+    # of every later file.)
     parts.append(
-        f'<img class="ck-widget-frame" src="{_attr(base + frame_urls[first])}" alt="{_attr(frame["alt"])}" '
+        f'<img class="ck-widget-frame" src="{_attr(base + frame_urls[first][0])}" alt="{_attr(frame["alt"])}" '
         f'width="{payload["width"]}" height="{payload["height"]}" data-ck-frame="{first}">'
     )
     parts.append(f'<p class="ck-widget-status ck-sr-only" aria-live="polite" id="{uid}-status"></p>')
@@ -128,7 +136,8 @@ def _widget_html(uid, payload, frame_urls, base):
         "shape": [len(c["labels"]) for c in controls],
         "labels": [c["labels"] for c in controls],
         "values": [c["values"] for c in controls],
-        "frames": [[url, f["alt"]] for url, f in zip(frame_urls, payload["frames"])],
+        # [2x file, alt text, 1x file] per frame
+        "frames": [[urls[0], f["alt"], urls[1]] for urls, f in zip(frame_urls, payload["frames"])],
     }
     text = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
     parts.append(f'<script type="application/json" class="ck-widget-data">{text}</script>')
@@ -153,6 +162,8 @@ def _check_payload(payload):
     for i, frame in enumerate(payload["frames"]):
         if _frame_index(frame["index"], controls) != i:
             raise ValueError(f"{payload['title']}: frame {i} is out of order ({frame['index']})")
+        if "data_1x" not in frame:
+            raise ValueError(f"{payload['title']}: frame {i} has no 1x version (a payload of an older coursekit)")
 
 
 def _on_doctree_read(app, doctree):
@@ -179,21 +190,25 @@ def _on_doctree_read(app, doctree):
         store.mkdir(parents=True, exist_ok=True)
         urls = []
         for frame in payload["frames"]:
-            data = b64decode(frame["data"])
-            name = hashlib.sha256(data).hexdigest()[:24] + ".webp"
-            path = store / name
-            if not path.exists() or path.stat().st_size != len(data):
-                path.write_bytes(data)
-            records[name] = len(data)
-            urls.append(name)
+            pair = []
+            for key, kind in (("data", "2x"), ("data_1x", "1x")):
+                data = b64decode(frame[key])
+                name = hashlib.sha256(data).hexdigest()[:24] + ".webp"
+                path = store / name
+                if not path.exists() or path.stat().st_size != len(data):
+                    path.write_bytes(data)
+                records[name] = (kind, len(data))
+                pair.append(name)
+            urls.append(pair)
         count += 1
         uid = f"ck-widget-{count}"
         node.replace_self(nodes.raw("", _widget_html(uid, payload, urls, base), format="html",
                                     classes=["output", "text_html", "ck-widget-output"]))
-    total = sum(records.values())
+    # What a reader's browser fetches: one set, the 2x frames on a high-density screen (the heavier).
+    total = sum(size for kind, size in records.values() if kind == "2x")
     if total > PAGE_BUDGET_BYTES:
         logger.warning(
-            f"the interactive figures of {docname} weigh {total / 1e6:.2f} MB together, over the "
+            f"the interactive figures of {docname} weigh {total / 1e6:.2f} MB together (2x frames), over the "
             f"{PAGE_BUDGET_BYTES / 1e6:.0f} MB budget: declare coarser grids (coursekit/widgets/_static.py)",
             location=docname,
         )
@@ -217,7 +232,7 @@ def _on_build_finished(app, exception):
     store, out = _frame_store(app), Path(app.outdir) / FRAME_DIR
     wanted = {}
     for records in getattr(app.env, "coursekit_widget_frames", {}).values():
-        wanted.update(records)
+        wanted.update({name: size for name, (_kind, size) in records.items()})
     if not wanted and not out.exists():
         return
     out.mkdir(parents=True, exist_ok=True)

@@ -139,6 +139,36 @@ def test_each_frame_is_the_widget_figure_for_its_values():
     assert w.values() == {"n": 3, "colour": "C0"}  # the live widget still shows its values
 
 
+def _reference_1x(factory, values, dpi):
+    """The figure savefig draws at ``dpi`` (2x), each 2 x 2 block of pixels averaged: a 1x picture
+    made without the frame code's Lanczos filter and palette."""
+    w = factory()
+    w.update(**values)
+    buffer = io.BytesIO()
+    w.fig.savefig(buffer, format="png", dpi=dpi)
+    with Image.open(buffer) as image:
+        return np.asarray(image.convert("RGB").reduce(2)).astype(int)
+
+
+def test_each_frame_has_a_1x_version_of_the_same_figure_that_says_its_resolution():
+    w = _demo()
+    pairs = _static.render_frames(w, one_x=True)
+    points = list(_static.grid_points(_static.control_axes(w)))
+    assert [hi for hi, _ in pairs] == _static.render_frames(_demo())  # the 2x frames are unchanged
+    for (index, values), (hi, lo) in zip(points, pairs):
+        assert _static.read_frame_values(lo) == values
+        assert _static.read_frame_dpi(lo) == w.dpi  # one pixel per CSS pixel: the widget's dpi
+        frame = _decode(lo)
+        reference = _reference_1x(_demo, values, dpi=w.dpi * _static.STATIC_SCALE)
+        assert frame.shape == reference.shape == (160, 240, 3)
+        error = np.abs(frame - reference)
+        # Lanczos keeps edges sharper than a 2 x 2 average: up to 2% of pixels (text, line edges) differ more.
+        assert error.mean() < 2.5 and np.mean(error.max(axis=-1) > 48) < 0.02, values
+        other = _reference_1x(_demo, {**values, "n": values["n"] % 6 + 1}, dpi=w.dpi * _static.STATIC_SCALE)
+        assert np.abs(frame - other).mean() > 10 * error.mean()  # the comparison tells figures apart
+        assert len(lo) < len(hi)
+
+
 def _clt():
     return widgets.clt_widget(n=1, n_repeats=2000, max_n=12)
 
@@ -195,6 +225,7 @@ def test_payload_lists_every_frame_with_alt_text_and_position():
     assert frame["index"] == [2, 1] and frame["values"] == {"n": 3, "colour": "C1"}
     assert frame["alt"] == "3 bars in C1"
     assert _static.read_frame_values(base64.b64decode(frame["data"])) == frame["values"]
+    assert _static.read_frame_values(base64.b64decode(frame["data_1x"])) == frame["values"]
 
 
 def test_default_alt_text_names_the_values():

@@ -2,8 +2,10 @@
  *
  * Each <figure class="ck-widget"> holds HTML controls, an <img> and a JSON list of frames, one per
  * combination of control positions (row-major: the first control varies slowest), drawn at build
- * time by coursekit.widgets.  Moving a control shows the frame of the new positions; nothing is
- * computed here and nothing is fetched from anywhere but this site.
+ * time by coursekit.widgets, each as a 2x file and a 1x file: a screen of more than one device
+ * pixel per CSS pixel gets the 2x files, another the 1x ones (a quarter of the pixels to decode);
+ * the page opens on the 2x file of the first frame.  Moving a control shows the frame of the new
+ * positions; nothing is computed here and nothing is fetched from anywhere but this site.
  *
  * Speed: once the widget is near the screen every frame is fetched (a page's frames weigh at most
  * 4 MB).  Decoding a frame is what a swap waits for (10-40 ms on a loaded 2-core machine; a few ms
@@ -59,6 +61,11 @@
     decodeNext();
   }
 
+  // The file of a frame [2x file, alt text, 1x file] for this screen.
+  function fileOf(data, frame) {
+    return data.base + frame[window.devicePixelRatio > 1 ? 0 : 2];
+  }
+
   function setUp(figure) {
     var data = JSON.parse(figure.querySelector("script.ck-widget-data").textContent);
     var img = figure.querySelector("img.ck-widget-frame");
@@ -98,7 +105,7 @@
 
     // Frames are decoded ahead once the frame on screen is decoded, so they never slow it down.
     function decodeAhead(pos) {
-      decodeFrames(ahead(pos).map(function (index) { return data.base + data.frames[index][0]; }), false);
+      decodeFrames(ahead(pos).map(function (index) { return fileOf(data, data.frames[index]); }), false);
     }
 
     function show() {
@@ -113,8 +120,8 @@
       var index = frameIndex(pos), frame = data.frames[index];
       // A slider moved by a key fires "input" and then "change": the second must not set the image
       // again (a src set anew restarts its load and its decode).
-      if (img.dataset.ckFrame === String(index) && img.getAttribute("src") === data.base + frame[0]) return;
-      img.src = data.base + frame[0];
+      if (img.dataset.ckFrame === String(index) && img.getAttribute("src") === fileOf(data, frame)) return;
+      img.src = fileOf(data, frame);
       img.alt = frame[1];
       img.dataset.ckFrame = String(index);
       // Screen readers hear what the new figure shows once the reader stops moving the control.
@@ -131,7 +138,7 @@
       if (fetched) return;
       fetched = data.frames.map(function (frame) {
         var image = new Image();
-        image.src = data.base + frame[0];
+        image.src = fileOf(data, frame);
         return image;
       });
     }
@@ -155,7 +162,7 @@
       if (index === hovered) return;
       hovered = index;
       fetchAll();
-      decodeFrames([data.base + data.frames[index][0]], true);
+      decodeFrames([fileOf(data, data.frames[index])], true);
     }
 
     figure.addEventListener("input", show);

@@ -25,7 +25,10 @@ buttons, and optionally ``describe=`` for the frames' alt text.
 Frames are drawn at ``STATIC_SCALE`` (2x) the widget's resolution, so they stay sharp on
 high-density screens, reduced to a palette of at most :data:`PALETTE_COLOURS` colours shared by
 the widget's frames and stored as lossless WebP (the smallest sharp format measured for these
-figures: ``bench/bench_widgets.py``, "Frame formats").  Each frame carries the control values it was drawn for in
+figures: ``bench/bench_widgets.py``, "Frame formats").  Each frame also gets a 1x version, the
+same drawing reduced (Lanczos) to the widget's own resolution and mapped to the same palette, for
+screens of one device pixel per CSS pixel: the page shows one or the other by the screen's
+``devicePixelRatio``, and a 1x screen decodes a quarter of the pixels per move.  Each frame carries the control values it was drawn for in
 its EXIF ImageDescription, so a test can check that the image a page shows belongs to the values
 its controls show.  Frames are drawn by as many forked processes as there are CPUs, and cached
 on disk under a key of the page's code cells executed so far, the grid, and the code and data
@@ -85,7 +88,7 @@ PALETTE_SAMPLES = 8
 MISS_LEVELS = 40
 MISS_SHARE = 0.005
 PAYLOAD_MARKER = "application/vnd.coursekit.static-widget+json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _CACHE_LIMIT_BYTES = 512 * 2**20
 _EXIF_DESCRIPTION = 0x010E
 _EXIF_X_RESOLUTION, _EXIF_Y_RESOLUTION, _EXIF_RESOLUTION_UNIT, _EXIF_INCH = 0x011A, 0x011B, 0x0128, 2
@@ -390,8 +393,25 @@ def _reduce(palette, rgb):
     return palette.apply(rgb)
 
 
-def _render_chunk(widget, palette, points):
+def _encode_both(palette, rgb, values, dpi):
+    """``(frame, 1x frame)``: the frame drawn at ``dpi`` (STATIC_SCALE x the widget's resolution)
+    and the same frame reduced to the widget's resolution (Lanczos, then the frame's palette) for
+    screens of one device pixel per CSS pixel, each tagged with its values and its resolution."""
+    from PIL import Image
+
+    if palette.misses(rgb) > MISS_SHARE:
+        palette = _Palette([rgb])
+    height, width = rgb.shape[:2]
+    size = (round(width / STATIC_SCALE), round(height / STATIC_SCALE))
+    small = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.LANCZOS))
+    return (_encode(palette.apply(rgb), values, dpi),
+            _encode(palette.apply(small), values, dpi * size[0] / width))
+
+
+def _render_chunk(widget, palette, points, both=False):
     dpi = widget.fig.get_dpi()
+    if both:
+        return [_encode_both(palette, _rgb(widget, values), values, dpi) for values in points]
     return [_encode(_reduce(palette, _rgb(widget, values)), values, dpi) for values in points]
 
 
@@ -490,7 +510,7 @@ def _palette_samples(axes, count=PALETTE_SAMPLES):
     return sorted(picks | {last - 1})
 
 
-def render_frames(widget, axes=None, processes=None):
+def render_frames(widget, axes=None, processes=None, one_x=False):
     """Draw and encode every frame of the widget's static grid.
 
     Parameters
@@ -500,12 +520,15 @@ def render_frames(widget, axes=None, processes=None):
         The grid (default: :func:`control_axes`).
     processes : int, optional
         Drawing processes (default: the CPUs this process may use; 1 where ``fork`` is unsafe).
+    one_x : bool
+        Also return each frame reduced to the widget's own resolution (one device pixel per CSS
+        pixel), from the same drawing.
 
     Returns
     -------
-    list of bytes
-        WebP frames in :func:`grid_points` order.  The widget's figure shows its current values
-        again afterwards.
+    list of bytes, or of (bytes, bytes) with ``one_x``
+        WebP frames in :func:`grid_points` order (with ``one_x``: each frame and its 1x version).
+        The widget's figure shows its current values again afterwards.
     """
     axes = control_axes(widget) if axes is None else axes
     points = [values for _, values in grid_points(axes)]
@@ -519,12 +542,15 @@ def render_frames(widget, axes=None, processes=None):
         picks = _palette_samples(axes)
         sampled = {i: _rgb(widget, points[i]) for i in picks}
         palette = _Palette(list(sampled.values()))
-        done = {i: _encode(_reduce(palette, rgb), points[i], scale_dpi) for i, rgb in sampled.items()}
+        if one_x:
+            done = {i: _encode_both(palette, rgb, points[i], scale_dpi) for i, rgb in sampled.items()}
+        else:
+            done = {i: _encode(_reduce(palette, rgb), points[i], scale_dpi) for i, rgb in sampled.items()}
         rest = [i for i in range(len(points)) if i not in done]
         # Interleaved chunks: neighbouring frames cost about the same, so the work splits evenly.
         n = min(processes, max(1, len(rest) // 4))
         chunks = [[points[i] for i in rest[j::n]] for j in range(n)]
-        work = lambda chunk: _render_chunk(widget, palette, chunk)  # noqa: E731
+        work = lambda chunk: _render_chunk(widget, palette, chunk, one_x)  # noqa: E731
         rendered = _forked(work, chunks) if n > 1 else [work(chunks[0])]
     finally:
         widget.fig.set_dpi(original_dpi)
@@ -1036,7 +1062,8 @@ def static_payload(widget, cache_dir=None, processes=None):
     Keys: ``title``, ``width``/``height`` (CSS pixels), ``controls`` (name, label, kind, grid
     labels and values, default position), ``buttons`` (:class:`Step` buttons), ``mime`` and
     ``frames`` (row-major over the controls: each with its grid position ``index``, the
-    ``values``, the alt text ``alt`` and the image ``data``, base64).  With ``cache_dir`` the
+    ``values``, the alt text ``alt``, the image ``data`` at ``scale`` x and ``data_1x`` at the
+    widget's own resolution, base64).  With ``cache_dir`` the
     frames are read from / written to the cache there (see the module docstring).
     """
     axes = control_axes(widget)
@@ -1046,7 +1073,7 @@ def static_payload(widget, cache_dir=None, processes=None):
         cached = _cache_read(cache_dir, key)
         if cached is not None:
             return cached
-    frames = render_frames(widget, axes, processes=processes)
+    frames = render_frames(widget, axes, processes=processes, one_x=True)
     width, height = widget.fig.get_size_inches() * widget.dpi
     payload = {
         "format": PAYLOAD_MARKER, "version": FORMAT_VERSION, "title": widget.title,
@@ -1055,8 +1082,9 @@ def static_payload(widget, cache_dir=None, processes=None):
                       "values": a.values, "default": a.default} for a in axes],
         "buttons": buttons, "mime": "image/webp",
         "frames": [{"index": list(index), "values": values, "alt": widget.frame_description(values),
-                    "data": base64.b64encode(data).decode("ascii")}
-                   for (index, values), data in zip(grid_points(axes), frames)],
+                    "data": base64.b64encode(data).decode("ascii"),
+                    "data_1x": base64.b64encode(data_1x).decode("ascii")}
+                   for (index, values), (data, data_1x) in zip(grid_points(axes), frames)],
     }
     if key is not None:
         _cache_write(cache_dir, key, payload)

@@ -133,10 +133,11 @@ def open_page(browser):
     """Factory: ``page, watch = open_page(color_scheme="light")``; contexts are closed afterwards."""
     contexts = []
 
-    def factory(color_scheme="light", viewport=None):
+    def factory(color_scheme="light", viewport=None, device_scale_factor=1):
         context = browser.new_context(
             color_scheme=color_scheme,
             viewport=viewport or {"width": 1280, "height": 900},
+            device_scale_factor=device_scale_factor,
             service_workers="block",
         )
         # Playwright's 30 s default is too short on a loaded 2-core machine (a page with MathJax

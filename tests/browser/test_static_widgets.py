@@ -15,8 +15,11 @@ and by Enter -- and after every move:
   (written by the code that drew them), and those are the values the controls show;
 
 with no console error, no page error and no request leaving the machine.  Once the reader stops,
-the widget's polite live region says what the figure now shows (its alt text).  The frames the
-browser fetched for a page weigh at most 4 MB together.  The time from the reader's key or pointer
+the widget's polite live region says what the figure now shows (its alt text).  Each frame has a 2x
+and a 1x file: on this 1x screen a move shows the 1x file (one image pixel per CSS pixel) and the
+page fetches only 1x files besides the 2x file it opens on; on a 2x screen (a second test) every
+widget shows 2x files and the page fetches only those.  The frames the browser fetched for a page
+weigh at most 4 MB together, on either screen.  The time from the reader's key or pointer
 going down to the new frame decoded and about to be painted is recorded for every move and written,
 with each page's frames and megabytes, to ``test-artifacts/static-widgets/latency.json`` (measured,
 not asserted: see ``bench/bench_widgets.py``).  A copy of a built page with one frame swapped,
@@ -59,7 +62,8 @@ STATE_JS = """(figure) => {
             shown: output ? output.textContent.trim() : null, tabbable: !!el && el.tabIndex >= 0 && !el.disabled};
   });
   return {data, controls, src: img.getAttribute('src'), alt: img.getAttribute('alt'), frame: img.dataset.ckFrame,
-          complete: img.complete, width: img.naturalWidth,
+          complete: img.complete, width: img.naturalWidth, cssWidth: Number(img.getAttribute('width')),
+          dpr: window.devicePixelRatio,
           buttons: Array.from(figure.querySelectorAll('button.ck-step')).map(b => b.textContent.trim())};
 }"""
 
@@ -85,6 +89,8 @@ FRAME_BYTES_JS = """() => {
   return {frames: seen.size, bytes: Array.from(seen.values()).reduce((a, b) => a + b, 0)};
 }"""
 PAGE_BUDGET_BYTES = 4_000_000
+FETCHED_JS = """() => Array.from(new Set(performance.getEntriesByType('resource').map(e => e.name)
+    .filter(name => name.includes('/coursekit-widgets/')).map(name => name.split('/').pop())))"""
 
 
 def widget_cells(docname):
@@ -115,8 +121,10 @@ def _wait_loaded(figure, timeout_ms=5000):
         return False
 
 
-def check_shown(figure, what):
-    """Problems with what the widget ``figure`` shows now (empty list when it shows the right frame)."""
+def check_shown(figure, what, at_load=False):
+    """Problems with what the widget ``figure`` shows now (empty list when it shows the right frame):
+    after a move the file for the screen (2x above one device pixel per CSS pixel, else 1x); the
+    page opens on the 2x file."""
     from coursekit.widgets._static import read_frame_values
 
     loaded = _wait_loaded(figure)
@@ -132,7 +140,9 @@ def check_shown(figure, what):
         if control["type"] == "range" and (control["valuetext"] != text or control["shown"] != text):
             problems.append(f"{what}: slider {control['label']!r} announces {control['valuetext']!r} and shows "
                             f"{control['shown']!r}, its position is {text!r}")
-    url, alt = data["frames"][index]
+    # [2x file, alt, 1x file]: the 2x file on a screen of more than one device pixel per CSS pixel
+    url_2x, alt, url_1x = data["frames"][index]
+    url, scale = (url_2x, 2) if state["dpr"] > 1 or at_load else (url_1x, 1)
     expected_values = {name: data["values"][k][c["position"]] for k, (name, c) in enumerate(zip(data["names"], controls))}
     if state["src"] != data["base"] + url:
         problems.append(f"{what}: shows {state['src']} instead of frame {index} ({data['base'] + url})")
@@ -141,6 +151,9 @@ def check_shown(figure, what):
     if not loaded:
         problems.append(f"{what}: the image {state['src']} did not load")
         return problems
+    if state["width"] != scale * state["cssWidth"]:
+        problems.append(f"{what}: the image is {state['width']} pixels wide, not {scale} x its "
+                        f"{state['cssWidth']} CSS pixels on a screen of {state['dpr']} device pixels per CSS pixel")
     encoded = figure.locator("img.ck-widget-frame").evaluate(FETCH_JS)
     if encoded is None:
         problems.append(f"{what}: the image {state['src']} could not be fetched")
@@ -170,7 +183,7 @@ def _click_track(page, control, target, n):
 
 def exercise_widget(page, figure, name, screenshot_dir=None):
     """Move every control of one widget by keyboard and pointer; return (moves, problems)."""
-    problems = check_shown(figure, f"{name} at load")
+    problems = check_shown(figure, f"{name} at load", at_load=True)
     state = figure.evaluate(STATE_JS)
     data = state["data"]
     for k, control in enumerate(state["controls"]):
@@ -278,6 +291,8 @@ def test_every_widget_moves_on_the_static_page(docname, built_site, site_server,
     page.add_init_script(LATENCY_INIT_JS)
     page.goto(f"{site_server}/{docname}.html", wait_until="load")
     figures = page.locator("figure.ck-widget")
+    opened = set(page.evaluate(
+        "() => Array.from(document.querySelectorAll('img.ck-widget-frame')).map(i => i.getAttribute('src').split('/').pop())"))
     expected = widget_cells(docname)
     assert figures.count() == expected, (
         f"{docname}: {expected} widget cells in the source but {figures.count()} interactive figures on the page")
@@ -293,6 +308,12 @@ def test_every_widget_moves_on_the_static_page(docname, built_site, site_server,
         problems.append(f"{docname}: the browser fetched {fetched['bytes'] / 1e6:.2f} MB of frames, over the 4 MB budget")
     if fetched["frames"] == 0 or fetched["bytes"] == 0:
         problems.append(f"{docname}: the browser fetched no frames ({fetched})")
+    # A screen of one device pixel per CSS pixel fetches the 1x frames (and the 2x file the page opens on).
+    files_1x = {frame[2] for t in page.locator("script.ck-widget-data").all_text_contents()
+                for frame in json.loads(t)["frames"]}
+    other = set(page.evaluate(FETCHED_JS)) - files_1x - opened
+    if other:
+        problems.append(f"{docname}: {len(other)} files fetched that are not 1x frames on a 1x screen")
     problems += watch.problems()
     assert moves > 0
     assert not problems, f"{docname} ({figures.count()} widgets, {moves} moves):\n" + "\n".join(problems)
@@ -305,6 +326,37 @@ def test_every_widget_moves_on_the_static_page(docname, built_site, site_server,
     (widget_artifacts / "latency.json").write_text(json.dumps(report, indent=1))
 
 
+@pytest.mark.parametrize("docname", widget_pages())
+def test_a_high_density_screen_gets_the_2x_frames_within_the_budget(docname, built_site, site_server, open_page):
+    """At 2 device pixels per CSS pixel every widget shows, after a move, the 2x frame of its
+    controls' values; the page fetches only 2x frames, and at most 4 MB of them."""
+    page, watch = open_page(viewport={"width": 1280, "height": 900}, device_scale_factor=2)
+    page.add_init_script(LATENCY_INIT_JS)  # also: every frame fetched is in the resource timing buffer
+    page.goto(f"{site_server}/{docname}.html", wait_until="load")
+    figures = page.locator("figure.ck-widget")
+    problems, files_2x = [], set()
+    for w in range(figures.count()):
+        figure = figures.nth(w)
+        problems += check_shown(figure, f"{docname}#{w} at load, 2x screen", at_load=True)
+        control = figure.locator("input[data-ck-index='0'], select[data-ck-index='0']")
+        control.scroll_into_view_if_needed()
+        control.focus()
+        page.keyboard.press("ArrowDown" if control.evaluate("e => e.tagName") == "SELECT" else " "
+                            if control.get_attribute("type") == "checkbox" else "End")
+        problems += check_shown(figure, f"{docname}#{w} after a key, 2x screen")
+        files_2x |= {frame[0] for frame in figure.evaluate(STATE_JS)["data"]["frames"]}
+    # Every widget's frames are fetched once it is used: wait until they are.
+    page.wait_for_function(f"() => ({FETCHED_JS})().length >= {len(files_2x)}", timeout=60_000, polling=200)
+    fetched = set(page.evaluate(FETCHED_JS))
+    if fetched - files_2x:
+        problems.append(f"{docname}: {len(fetched - files_2x)} files fetched that are not 2x frames")
+    weight = page.evaluate(FRAME_BYTES_JS)["bytes"]
+    if weight > PAGE_BUDGET_BYTES:
+        problems.append(f"{docname}: the browser fetched {weight / 1e6:.2f} MB of 2x frames, over the 4 MB budget")
+    problems += watch.problems()
+    assert fetched == files_2x and not problems, "\n".join(problems)
+
+
 # -- the checks above can fail --------------------------------------------------------------------
 def _break(site, docname, how):
     """Break the first widget of ``docname`` in a copy of the site at its frame for position 1."""
@@ -314,14 +366,17 @@ def _break(site, docname, how):
     data = json.loads(match.group(2))
     frames_dir = path.parent / data["base"]
     if how == "swapped":  # position 1 shows the frame drawn for position 2 (with its own alt text)
-        data["frames"][1][0], data["frames"][2][0] = data["frames"][2][0], data["frames"][1][0]
+        for f in (0, 2):  # its 2x and 1x files
+            data["frames"][1][f], data["frames"][2][f] = data["frames"][2][f], data["frames"][1][f]
         text = json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
         path.write_text(html[:match.start(2)] + text + html[match.end(2):])
     elif how == "truncated":
-        target = frames_dir / data["frames"][1][0]
-        target.write_bytes(target.read_bytes()[:200])
+        for f in (0, 2):
+            target = frames_dir / data["frames"][1][f]
+            target.write_bytes(target.read_bytes()[:200])
     elif how == "deleted":
-        (frames_dir / data["frames"][1][0]).unlink()
+        for f in (0, 2):
+            (frames_dir / data["frames"][1][f]).unlink()
     else:  # pragma: no cover
         raise ValueError(how)
 

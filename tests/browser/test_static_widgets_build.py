@@ -61,14 +61,14 @@ def _build(root, **page):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     html = (book / "_build" / "html" / "book" / "page.html").read_text()
     (data,) = re.findall(r'<script type="application/json" class="ck-widget-data">(.*?)</script>', html)
-    frames = [url for url, _alt in json.loads(data)["frames"]]
+    frames = [url for url_2x, _alt, url_1x in json.loads(data)["frames"] for url in (url_2x, url_1x)]
     entries = {path.name: path.stat().st_ino for path in (book / "_build" / ".coursekit-widget-frames").glob("*.json")}
     return html, set(frames), entries
 
 
 def test_frames_are_drawn_again_only_when_the_widget_or_its_page_changes(tmp_path):
     html, frames, entries = _build(tmp_path, scale=1, after="one")
-    assert "after the widget: one" in html and len(frames) == 4 and len(entries) == 1
+    assert "after the widget: one" in html and len(frames) == 8 and len(entries) == 1  # 4 frames, 2x and 1x
 
     # The page changes after the widget: the page runs again, the widget's frames come from the cache.
     html, frames_2, entries_2 = _build(tmp_path, scale=1, after="two")
@@ -79,7 +79,7 @@ def test_frames_are_drawn_again_only_when_the_widget_or_its_page_changes(tmp_pat
     # The code the widget draws with changes: new frames.
     html, frames_3, entries_3 = _build(tmp_path, scale=3, after="two")
     assert len(entries_3) == 2 and set(entries) < set(entries_3)
-    assert len(frames_3) == 4 and not frames_3 & frames, "the changed widget shows the old frames"
+    assert len(frames_3) == 8 and not frames_3 & frames, "the changed widget shows the old frames"
     site = tmp_path / "tinybook" / "_build" / "html" / "_images" / "coursekit-widgets"
     assert {path.name for path in site.iterdir()} == frames_3, "the site keeps frames no page uses"
 
@@ -179,5 +179,5 @@ def test_a_page_over_the_weight_budget_fails_the_build(tmp_path):
     result = make_book(book, timeout=900)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output[-3000:]
-    assert re.search(r"interactive figures of book/page weigh [0-9.]+ MB together, over the 4 MB budget", output), \
+    assert re.search(r"interactive figures of book/page weigh [0-9.]+ MB together \(2x frames\), over the 4 MB budget", output), \
         output[-3000:]

@@ -16,6 +16,7 @@ import collections
 import csv
 import html
 import os
+import re
 import statistics
 
 from . import notebook as nbk
@@ -138,13 +139,29 @@ def not_attempted(row):
     return "NotImplementedError" in row["message"] or "not implemented yet" in row["message"]
 
 
+# A number in a message (a student's value, the expected one, a count): messages that differ only
+# in these name the same mistake. Letters or digits glued to it (hw1, Task 5a, x2) are left alone.
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?!\w|\.\d)"
+                     r"|(?<![\w.])[-+]?(?:nan|inf)(?!\w|\.\d)")
+
+
+def message_kind(message):
+    """``message`` with its numbers replaced by ``#``: the visible tests show each student's values,
+    so the same mistake with different values must count as one misconception."""
+    return _NUMBER.sub("#", message)
+
+
 def misconceptions(rows, top=15):
-    """The most common messages of failed tests (stubs left unanswered aside):
-    [(count, part, task, message)]."""
-    counter = collections.Counter((r["part"], r["task"], r["message"]) for r in rows
-                                  if r["status"] == "failed" and r["message"]
-                                  and not not_attempted(r))
-    return [(c, part, task, msg) for (part, task, msg), c in counter.most_common(top)]
+    """The most common mistakes named by failed tests (stubs left unanswered aside), messages that
+    differ only in their numbers counted together: [(count, part, task, message)], the message being
+    the group's most frequent wording."""
+    groups = collections.defaultdict(collections.Counter)
+    for r in rows:
+        if r["status"] == "failed" and r["message"] and not not_attempted(r):
+            groups[(r["part"], r["task"], message_kind(r["message"]))][r["message"]] += 1
+    counted = sorted(((sum(c.values()), key, c.most_common(1)[0][0]) for key, c in groups.items()),
+                     key=lambda t: -t[0])  # stable: ties keep first-seen order, as Counter did
+    return [(n, part, task, example) for n, (part, task, _), example in counted[:top]]
 
 
 def _f(x, pct=False):

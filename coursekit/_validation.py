@@ -38,8 +38,14 @@ def _check_finite(arr, name):
         raise ValueError(f"{name} contains NaN or infinity")
 
 
-def check_X(X, name="X", min_samples=1):
-    """Return X as a float64 (n, d) array; a 1-D X of length n means d = 1."""
+def check_X(X, name="X", min_samples=1, fit=False):
+    """Return X as a float64 (n, d) array; a 1-D X of length n means d = 1.
+
+    With ``fit=True`` also refuse data so small that their squared differences underflow
+    float64. Only fitting needs this: there every distance and variance is a difference of two
+    rows, so below about 1e-154 they all round to 0 and the fit is silently wrong (k-means labels
+    at 1e-200 differ from those at 1), while assigning tiny points to ordinary centres is fine.
+    """
     arr = _to_float_array(X, name)
     if arr.ndim == 1:
         arr = arr[:, None]
@@ -60,23 +66,12 @@ def check_X(X, name="X", min_samples=1):
             f"{name} has entries as large as {big:.3g}: sums of squared differences over an array "
             f"of shape {arr.shape} would overflow float64 above about {limit:.1g}; rescale {name} "
             f"(e.g. divide it by its largest absolute value)")
-    return arr
-
-
-def check_fit_scale(X, name="X"):
-    """Refuse to fit data so small that their squared differences underflow float64.
-
-    ``X`` is already checked by :func:`check_X`. Only fitting needs this: there every distance and
-    variance is a difference of two rows, so below about 1e-154 they all round to 0 and the fit is
-    silently wrong (k-means labels at 1e-200 differ from those at 1), while assigning tiny points to
-    ordinary centres is fine.
-    """
-    big = max(float(X.max()), -float(X.min()))
-    if 0.0 < big < _SQRT_TINY:
+    if fit and 0.0 < big < _SQRT_TINY:
         raise ValueError(
             f"{name} has no entry larger than {big:.3g} in absolute value: squared differences "
             f"below about {_SQRT_TINY:.1g} underflow float64, so every distance and variance would "
             f"be 0; rescale {name} (e.g. divide it by its largest absolute value)")
+    return arr
 
 
 def check_mean(mean, name="mean", d=None):

@@ -18,7 +18,6 @@ from scipy import linalg
 
 from ._validation import (
     check_cov,
-    check_fit_scale,
     check_int,
     check_mean,
     check_positive_float,
@@ -144,8 +143,7 @@ def fit_mle(X):
     cov : ndarray, shape (D, D)
         Symmetric; positive semi-definite (singular when n <= d or the points are collinear).
     """
-    X = check_X(X)
-    check_fit_scale(X)
+    X = check_X(X, fit=True)
     n = X.shape[0]
     mean = X.mean(axis=0)
     diff = X - mean

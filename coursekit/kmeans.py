@@ -94,7 +94,6 @@ from ._exceptions import ConvergenceWarning
 from ._validation import (
     _check_finite,
     _to_float_array,
-    check_fit_scale,
     check_int,
     check_k,
     check_positive_float,
@@ -377,8 +376,7 @@ def kmeans_plus_plus(X, k, rng=None, n_local_trials=None):
         is never picked while some point is farther, so the centres are distinct points
         whenever X has at least K distinct rows.
     """
-    X = check_X(X)
-    check_fit_scale(X)
+    X = check_X(X, fit=True)
     k = check_k(k, X.shape[0])
     rng = check_rng(rng)
     if n_local_trials is None:
@@ -509,8 +507,7 @@ def kmeans(
     coursekit.ConvergenceWarning
         If the best run reached ``max_iter`` without converging (``converged`` is False).
     """
-    X = check_X(X)
-    check_fit_scale(X)
+    X = check_X(X, fit=True)
     n, d = X.shape
     k = check_k(k, n)
     max_iter = check_int(max_iter, "max_iter", minimum=1)

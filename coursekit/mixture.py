@@ -54,7 +54,6 @@ from ._validation import (
     _to_float_array,
     check_covariance_type,
     check_covariances,
-    check_fit_scale,
     check_int,
     check_k,
     check_means,
@@ -565,8 +564,7 @@ def em_step(X, weights, means, covariances, covariance_type="full", reg_covar=1e
     EMStep
         Named tuple ``(weights, means, covariances, log_likelihood, resp)``.
     """
-    X = check_X(X)
-    check_fit_scale(X)
+    X = check_X(X, fit=True)
     params = _check_params(weights, means, covariances, d=X.shape[1])
     covariance_type = check_covariance_type(covariance_type)
     reg_covar = check_positive_float(reg_covar, "reg_covar", allow_zero=True)

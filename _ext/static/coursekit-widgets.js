@@ -8,7 +8,7 @@
  * positions; nothing is computed here and nothing is fetched from anywhere but this site.
  *
  * Speed: once the widget is near the screen every frame is fetched (a page's frames weigh at most
- * 4 MB).  Decoding a frame is what a swap waits for (10-40 ms on a loaded 2-core machine; a few ms
+ * 4 MB), those of the next moves first and at high priority, the rest at low priority.  Decoding a frame is what a swap waits for (10-40 ms on a loaded 2-core machine; a few ms
  * for a frame already decoded), so frames are decoded ahead: when a widget comes on screen or is
  * focused, and again once the frame on screen is decoded, the frames one step away from the
  * current positions and those at the ends of each control (Home/End); and the frame under the
@@ -134,11 +134,16 @@
       }, function () {});
     }
 
+    // Every frame of the widget, the frames of the next moves first and at high priority: a reader
+    // who scrolls to a widget and moves it at once must not wait for its frame behind dozens of others.
     function fetchAll() {
       if (fetched) return;
-      fetched = data.frames.map(function (frame) {
+      var first = ahead(positions()), rest = [];
+      data.frames.forEach(function (frame, index) { if (first.indexOf(index) < 0) rest.push(index); });
+      fetched = first.concat(rest).map(function (index, at) {
         var image = new Image();
-        image.src = fileOf(data, frame);
+        image.fetchPriority = at < first.length ? "high" : "low";
+        image.src = fileOf(data, data.frames[index]);
         return image;
       });
     }

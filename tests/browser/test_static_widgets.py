@@ -357,6 +357,63 @@ def test_a_high_density_screen_gets_the_2x_frames_within_the_budget(docname, bui
     assert fetched == files_2x and not problems, "\n".join(problems)
 
 
+def next_moves(positions, shape):
+    """Frame indices one step from ``positions`` along each control, then each control's ends
+    (the frames a reader reaches next; frames are numbered row-major, the first control slowest)."""
+    def index(pos):
+        i = 0
+        for p, n in zip(pos, shape):
+            i = i * n + p
+        return i
+    out = set()
+    for k, n in enumerate(shape):
+        for p in (positions[k] + 1, positions[k] - 1, 0, n - 1):
+            if 0 <= p < n and p != positions[k]:
+                out.add(index(positions[:k] + [p] + positions[k + 1:]))
+    return out
+
+
+@pytest.mark.parametrize("docname", widget_pages())
+def test_frames_of_the_next_moves_are_requested_before_the_rest(docname, built_site, site_server, open_page):
+    """A reader who scrolls to a widget and moves it at once must not wait for the frame behind
+    dozens of others: for every widget of the page, the first of its 1x frame files that the page
+    requests are the frames one step away and at the ends of each control, and only then the rest."""
+    page, watch = open_page(viewport={"width": 1280, "height": 900})
+    requested = []
+    page.on("request", lambda request: requested.append(request.url.split("/").pop()))
+    page.goto(f"{site_server}/{docname}.html", wait_until="load")
+    figures = page.locator("figure.ck-widget")
+    problems, checked, differs = [], 0, 0
+    for w in range(figures.count()):
+        figure = figures.nth(w)
+        state = figure.evaluate(STATE_JS)
+        data = state["data"]
+        if len(data["frames"]) < 3:
+            continue
+        figure.scroll_into_view_if_needed()
+        files = [frame[2] for frame in data["frames"]]
+        for _ in range(600):  # every frame is requested once the widget is near the screen (60 s at most)
+            if set(files) <= set(requested):
+                break
+            page.wait_for_timeout(100)
+        order = [f for f in dict.fromkeys(requested) if f in set(files)]
+        if set(order) != set(files):
+            problems.append(f"{docname}#{w}: {len(set(files) - set(order))} of its frames were never requested")
+            continue
+        expected = {files[i] for i in next_moves([c["position"] for c in state["controls"]], data["shape"])}
+        first = set(order[:len(expected)])
+        checked += 1
+        differs += first != set(files[:len(expected)])
+        if first != expected:
+            problems.append(f"{docname}#{w}: the first {len(expected)} frames requested are not those of the next "
+                            f"moves ({sorted(files.index(f) for f in first)} instead of "
+                            f"{sorted(files.index(f) for f in expected)})")
+    problems += watch.problems()
+    assert checked and not problems, "\n".join(problems)
+    # The check can tell: for some widget the next moves' frames are not the first ones of the grid.
+    assert differs, "every widget's next moves are its first frames: this page cannot tell the order apart"
+
+
 # -- the checks above can fail --------------------------------------------------------------------
 def _break(site, docname, how):
     """Break the first widget of ``docname`` in a copy of the site at its frame for position 1."""

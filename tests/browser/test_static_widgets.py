@@ -169,6 +169,24 @@ def check_shown(figure, what, at_load=False):
     return problems
 
 
+SAMPLES_JS = "() => window.__ckLatency ? window.__ckLatency.samples.length : null"
+
+
+def _await_latency(page, before):
+    """Wait (2 s at most) until the move just made has its latency sample, when the page measures.
+
+    The checks read the page (its positions, its frame data, the image's bytes): done while the
+    new frame is still on its way, that work of the checker's would be counted in the move's
+    latency, which is the reader's.  A move that records nothing (a frame that does not decode)
+    is reported by the checks that follow."""
+    if before is None:
+        return
+    try:
+        page.wait_for_function("n => window.__ckLatency.samples.length > n", arg=before, timeout=2000, polling=50)
+    except Exception:  # noqa: BLE001 - the checks below say what is wrong with the move
+        pass
+
+
 def _positions(figure):
     return [c["position"] for c in figure.evaluate(STATE_JS)["controls"]]
 
@@ -220,6 +238,7 @@ def exercise_widget(page, figure, name, screenshot_dir=None):
             kind, arg = step()
             before = _positions(figure)
             el.scroll_into_view_if_needed()
+            measured = page.evaluate(SAMPLES_JS)
             if kind == "key":
                 el.focus()
                 el.press(arg)
@@ -233,6 +252,7 @@ def exercise_widget(page, figure, name, screenshot_dir=None):
             else:
                 el.select_option(str(arg))
                 how = f"pointer choice of option {arg}"
+            _await_latency(page, measured)
             after = _positions(figure)
             moves += 1
             if after == before:
@@ -246,11 +266,13 @@ def exercise_widget(page, figure, name, screenshot_dir=None):
         for how in ("pointer click", "key Enter"):
             before = _positions(figure)[k]
             button.scroll_into_view_if_needed()
+            measured = page.evaluate(SAMPLES_JS)
             if how == "pointer click":
                 button.click()
             else:
                 button.focus()
                 page.keyboard.press("Enter")
+            _await_latency(page, measured)
             n, delta = data["shape"][k], int(button.get_attribute("data-ck-delta"))
             expected = (before + delta) % n if button.get_attribute("data-ck-wrap") == "1" else min(max(before + delta, 0), n - 1)
             moves += 1

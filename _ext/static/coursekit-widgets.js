@@ -8,8 +8,9 @@
  * positions; nothing is computed here and nothing is fetched from anywhere but this site.
  *
  * Speed: once the widget is near the screen every frame is fetched (a page's frames weigh at most
- * 4 MB), those of the next moves first and at high priority, the rest at low priority.  Decoding a frame is what a swap waits for (10-40 ms on a loaded 2-core machine; a few ms
- * for a frame already decoded), so frames are decoded ahead: when a widget comes on screen or is
+ * 4 MB), those of the next moves first and at high priority, the rest at low priority.  Decoding a
+ * frame is what a swap waits for (10-40 ms on a loaded 2-core machine; a few ms for a frame
+ * already decoded), so frames are decoded ahead: when a widget comes on screen or is
  * focused, and again once the frame on screen is decoded, the frames one step away from the
  * current positions and those at the ends of each control (Home/End); and the frame under the
  * pointer while it moves over a slider's track, before it clicks there.  Decodes run one at a

@@ -179,6 +179,13 @@ def _check_page(page, watch, base, page_path, screenshot_dir):
     hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
     problems += [f"broken link: {b}" for b in _broken_links(hrefs, base + "/")]
 
+    # An icon the page names and the site serves: without one the browser asks for /favicon.ico,
+    # a 404 in every reader's console on a plain static host.
+    icons = page.eval_on_selector_all("link[rel~='icon'][href]", "els => els.map(e => e.href)")
+    if not icons:
+        problems.append("no icon: the browser will ask for /favicon.ico")
+    problems += [f"icon {href} -> HTTP {status}" for href in icons for status in [_fetch(href)[0]] if status != 200]
+
     # Every page of the book tells the reader how to run it live.
     if page_path.startswith("book/"):
         note = page.locator(".coursekit-live-note")
@@ -244,7 +251,7 @@ def test_the_page_checks_catch_a_bad_page(tmp_path, open_page):
         "no element with id 'no-such-anchor'", "axe (light mode) serious/critical violations",
         "color-contrast", "dark mode did not change the background",
         "off-machine request blocked: https://cdn.example.com/lib.js", "page error: a page error",
-        "console error: boom",
+        "console error: boom", "no icon",
     ]
     missing = [e for e in expected if e not in report]
     assert not missing, f"not reported: {missing}\nreport:\n{report}"

@@ -225,6 +225,16 @@ _HOLD_VQ = {
                           "    return _call(_b.f, X, centers)\n",
     "private helper's default": "def _helper(X, C, _f=_vq.vq):\n    return _call(_f, X, C)\n"
                                 "def assign_clusters(X, centers):\n    return _helper(X, centers)\n",
+    "dict key": "_K = {'a': 1, _vq.vq: 2, 'b': 3}\ndef assign_clusters(X, centers):\n"
+                "    return _call([k for k in _K if not isinstance(k, str)][0], X, centers)\n",
+    "object array": "_O = np.empty((2, 2), dtype=object)\n_O[1, 0] = _vq.vq\n"
+                    "def assign_clusters(X, centers):\n    return _call(_O[1, 0], X, centers)\n",
+    "read-only object array": "_O = np.array([None, 0.5, _vq.vq], dtype=object)\n_O.flags.writeable = False\n"
+                              "def assign_clusters(X, centers):\n    return _call(_O[2], X, centers)\n",
+    "object array column": "_O = np.empty((3, 2), dtype=object)\n_O[2, 1] = _vq.vq\n_C = _O[:, 1]\ndel _O\n"
+                           "def assign_clusters(X, centers):\n    return _call(_C[2], X, centers)\n",
+    "SimpleNamespace": "import types\n_n = types.SimpleNamespace(f=_vq.vq)\ndef assign_clusters(X, centers):\n"
+                       "    return _call(_n.f, X, centers)\n",
 }
 
 
@@ -252,8 +262,16 @@ def test_compiled_reference_held_by_the_student_s_objects_scores_zero(how):
     assert list(student(X, np.array([[0.0, 0.0], [3.0, 0.0]]))) == [0, 1]
     held = [student.__defaults__, student.__kwdefaults__, namespace.get("_L"), namespace.get("_S"),
             namespace.get("_T"), vars(namespace["_A"]).get("f") if "_A" in namespace else None,
-            getattr(namespace.get("_b"), "f", None), getattr(namespace.get("_p"), "func", None)]
+            getattr(namespace.get("_b"), "f", None), getattr(namespace.get("_p"), "func", None),
+            namespace.get("_K"), namespace.get("_O"), namespace.get("_C"), namespace.get("_n")]
     assert "_Recorder" not in repr(held)
+    if "_K" in namespace:  # the key is back, in its place among the others
+        assert list(namespace["_K"].items()) == [("a", 1), (vq, 2), ("b", 3)]
+    if "_O" in namespace:
+        assert vq in list(namespace["_O"].flat)
+        assert namespace["_O"].flags.writeable == (how != "read-only object array")
+    if "_C" in namespace:
+        assert namespace["_C"][2] is vq
 
 
 def test_fresh_import_inside_the_function_scores_zero():

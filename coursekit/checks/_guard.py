@@ -12,8 +12,9 @@ themselves:
   :data:`DELEGATION_MESSAGE`.  Compiled callables of those packages (Cython functions, numba
   dispatchers), which run no Python code the hook could see, are replaced by recording stubs in
   their modules, in the notebook's namespace and wherever the notebook's own objects hold them
-  (default arguments, closures, class and instance attributes, lists, dicts, tuples, sets,
-  ``functools.partial``, bound methods) for that time.  Starting a process (an audit
+  (default arguments, closures, class and instance attributes, lists, dicts and their keys,
+  tuples, sets, NumPy arrays of objects, ``types.SimpleNamespace``, ``functools.partial``, bound
+  methods) for that time.  Starting a process (an audit
   hook sees ``os.fork``, ``subprocess.Popen``, ``os.system``, ...) fails the same way, and
   removing or replacing the profile hook fails with :data:`TAMPER_MESSAGE`.  numpy,
   ``scipy.special`` and ``scipy.linalg`` stay allowed.
@@ -36,8 +37,9 @@ themselves:
 What remains (documented in the README): code that digs into this module's private state to
 reset it while it runs can still hide a call, as can a thread started from C code (e.g.
 ``map(_thread.start_new_thread, ...)``); only judging in another process closes that.  A compiled
-callable kept where the walk of the notebook's objects does not look (a dict key, a NumPy object
-array, an attribute of a library's object, past 200,000 objects) is not swapped either.
+callable kept where the walk of the notebook's objects does not look (an attribute of a library's
+object, a read-only NumPy array of objects that is a view of memory it may not write, past 200,000
+objects) is not swapped either.
 """
 
 # The failure helper sits first and alone: IPython shows the frame that raised, and only this one.
@@ -471,7 +473,8 @@ def _swap_reachable(student_namespaces, roots, kinds, opaque, swaps):
     """Put recorders in place of compiled reference callables the student's objects hold.
 
     A compiled callable held in a default argument, a closure, a class attribute, a list, a
-    dict, a tuple, a ``functools.partial``, a bound method or an instance's attributes is called
+    dict (as a value or a key), a tuple, a set, a NumPy array of objects, a ``functools.partial``,
+    a bound method, a ``types.SimpleNamespace`` or an instance's attributes is called
     without any lookup in a module the profile hook or :func:`_swap_opaque` could see.  This
     walks what the notebook's namespace (and the graded function) reach -- the student's own
     functions, classes, instances and plain containers, never a library's object or a module --
@@ -498,6 +501,9 @@ def _swap_reachable(student_namespaces, roots, kinds, opaque, swaps):
         """What to put in place of ``value`` (None: keep it; mutable containers are fixed in place)."""
         t = _type(value)
         if t in _ATOMS:
+            if t is _ndarray and value.dtype.kind == "O" and _id(value) not in seen:
+                seen.add(_id(value))
+                replaced_in_object_array(value)
             return None
         if _id(value) in seen:
             return None
@@ -520,6 +526,12 @@ def _swap_reachable(student_namespaces, roots, kinds, opaque, swaps):
                 if new is not None:
                     swaps.append((value, key, item))
                     value[key] = new
+            # A compiled callable as a key (found again by iterating the dict): the key is swapped.
+            for key in [k for k in _list(value) if _type(k) in kinds]:
+                rec = recorder_for(key)
+                if rec is not None:
+                    _swap_key(value, key, rec)
+                    swaps.append((_KeySlot(value, rec), key, None))
         elif t is list:
             for i, item in enumerate(_list(value)):
                 new = replaced(item)
@@ -593,11 +605,31 @@ def _swap_reachable(student_namespaces, roots, kinds, opaque, swaps):
                         swaps.append((_SetSlot(value, n), None, item))
         elif t is _CELL:
             return None
+        elif t is types.SimpleNamespace:
+            replaced(vars(value))
         elif _student_class(t):  # an instance of a class of the notebook: its attributes
             attributes = _instance_dict(value, t)
             if attributes is not None:
                 replaced(attributes)
         return None
+
+    def replaced_in_object_array(array):
+        """Swap in place what an array of Python objects holds (its items walked like a list's)."""
+        if not array.flags.writeable:
+            try:
+                array.flags.writeable = True
+            except ValueError:  # a view of memory it may not write: left as it is
+                return
+            swaps.append((_AttrSlot(array.flags), "writeable", False))
+        items = _list(array.flat)
+        if _set(_map(_type, items)) <= _ATOMS:  # numbers, strings: passed over in C
+            return
+        flat = array.flat
+        for i, item in enumerate(items):
+            new = replaced(item)
+            if new is not None:
+                swaps.append((flat, i, item))
+                flat[i] = new
 
     for root in _tuple(roots):
         replaced(root)
@@ -641,6 +673,38 @@ class _AttrSlot:
             type.__setattr__(self.obj, name, value)
         else:
             setattr(self.obj, name, value)
+
+
+_KEY_TYPES = frozenset({str, bytes, int, float, bool, complex, type(None), _float64, _Recorder})
+
+
+def _swap_key(d, old, new):
+    """Put key ``new`` in place of ``old`` in dict ``d``, with its value and, when every other key
+    hashes in C (strings, numbers, the swapped callable and its recorder), at its place in the
+    order (the dict is rebuilt); otherwise at the end (hashing a key of the student's would run
+    its code)."""
+    keys = _list(d)
+    if _all(_type(k) in _KEY_TYPES or k is old for k in keys):
+        items = _list(d.items())
+        d.clear()
+        for k, v in items:
+            d[new if k is old else k] = v
+    else:
+        d[new] = d.pop(old)
+
+
+class _KeySlot:
+    """An undo entry's target for a swapped dict key: puts the original key back for the recorder."""
+
+    __slots__ = ("d", "recorder")
+
+    def __init__(self, d, recorder):
+        self.d = d
+        self.recorder = recorder
+
+    def __setitem__(self, key, _):
+        if self.recorder in self.d:
+            _swap_key(self.d, self.recorder, key)
 
 
 class _SetSlot:
